@@ -1,0 +1,38 @@
+"""vaebook: a literate PyTorch book and library for the VAE family (package metadata lives in settings.ini)."""
+from configparser import ConfigParser
+from setuptools import find_packages, setup
+
+cfg = ConfigParser(delimiters=['='])
+cfg.read('settings.ini')
+cfg = cfg['DEFAULT']
+
+requirements = [
+    'torch>=2.1,<=2.14.1',
+    'torchvision>=0.16,<=0.29.1',
+    'numpy',
+    'tqdm',
+    'matplotlib',
+    'pandas',
+]
+extras = {
+    # nbdev 2.4.14 crashes at import with execnb>=0.2, fastcore>=2 or ghapi>=2.
+    'dev': ['nbdev==2.4.14', 'execnb<0.2', 'fastcore<2', 'ghapi<2', 'pytest', 'papermill>=2.7,<2.8', 'ipykernel'],
+    # jupyter-book 2.x downloads its theme at build time and cannot build offline.
+    'book': ['jupyter-book>=1.0,<1.1', 'papermill>=2.7,<2.8', 'ipykernel', 'pandas'],
+}
+extras['all'] = sorted({r for v in extras.values() for r in v})
+
+setup(
+    name=cfg['lib_name'],
+    version=cfg['version'],
+    description=cfg['description'],
+    author=cfg['author'],
+    license='Apache-2.0',
+    python_requires='>=' + cfg['min_python'],
+    packages=find_packages(include=['vaebook', 'vaebook.*']),
+    include_package_data=True,
+    install_requires=requirements,
+    extras_require=extras,
+    entry_points={'console_scripts': ['vaebook=vaebook.cli:main', 'vaebook-book=vaebook.cli:book_main'],
+                  'nbdev': [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"]},
+)
