@@ -4,7 +4,7 @@
 
 # %% ../nbs/00d_training.ipynb #c003
 from __future__ import annotations
-import json, math, os, random, time
+import json, math, os, random, signal, threading, time
 from pathlib import Path
 from typing import Callable
 import numpy as np
@@ -112,6 +112,13 @@ def train(model: torch.nn.Module, batches: Callable[[int], object], run_dir: str
 
     model.train()
     i = start
+    # Ctrl-C is honoured between iterations, so the checkpoint it writes is a consistent state; a second Ctrl-C
+    # interrupts at once (the last checkpoint stays intact: writes are atomic)
+    interrupted = []
+    def on_sigint(sig, frame):
+        interrupted.append(sig); signal.signal(signal.SIGINT, old_handler)
+    main_thread = threading.current_thread() is threading.main_thread()
+    old_handler = signal.signal(signal.SIGINT, on_sigint) if main_thread else None
     bar = tqdm(total=iter_max, initial=start, disable=not progress, mininterval=1.0)
     try:
         with open(log, 'a') as flog:
@@ -131,15 +138,15 @@ def train(model: torch.nn.Module, batches: Callable[[int], object], run_dir: str
                     history.append(row); flog.write(json.dumps(row) + '\n'); flog.flush()
                     bar.set_postfix(loss=f'{row["loss"]:.2f}', refresh=False)
                 bar.update(1)
-                if i % iter_save == 0 or i == iter_max: save(i); start = i
-    except KeyboardInterrupt:
-        save(i); bar.close()
-        raise
-    bar.close()
+                if i % iter_save == 0 or i == iter_max or interrupted: save(i); start = i
+                if interrupted: raise KeyboardInterrupt
+    finally:
+        bar.close()
+        if main_thread and not interrupted: signal.signal(signal.SIGINT, old_handler)
     model.eval()
     return history
 
-# %% ../nbs/00d_training.ipynb #c017
+# %% ../nbs/00d_training.ipynb #c019
 @torch.no_grad()
 def evaluate_nelbo(model, x: torch.Tensor, repeat: int = 1, batch: int = 10000) -> dict:
     "Mean `nelbo, kl, rec` over images `x: (n, d)` and `repeat` draws each (rows are processed `batch` at a time)."
@@ -164,7 +171,7 @@ def evaluate_niwae(model, x: torch.Tensor, iw: int, batch: int = 100) -> float:
         tot += model.negative_iwae_bound(xb, iw)[0].double().item() * len(xb)
     return tot / len(x)
 
-# %% ../nbs/00d_training.ipynb #c018
+# %% ../nbs/00d_training.ipynb #c020
 # The reference project's single runs (CS236 100-image subset, 20,000 iterations), and the published IWAE-5000
 # negative bounds of Burda et al. (2015), Table 1, for a one-stochastic-layer VAE and IWAE on binarized MNIST.
 REFERENCE = {
@@ -178,7 +185,7 @@ def summarize(values: list[float]) -> dict:
     sem = float(a.std(ddof=1) / math.sqrt(len(a))) if len(a) > 1 else 0.0
     return {'mean': float(a.mean()), 'sem': sem, 'n': int(len(a))}
 
-# %% ../nbs/00d_training.ipynb #c021
+# %% ../nbs/00d_training.ipynb #c023
 from .data import Batches, binarize, load_mnist, eval_set
 
 def mnist_batches(batch_size: int = 100, seed: int = 0, ddir=None) -> Callable[[int], torch.Tensor]:
@@ -197,7 +204,7 @@ def fit(make_model: Callable[[], torch.nn.Module], run_dir, seed: int = 0, iter_
     hist = train(model, batches, run_dir, iter_max=iter_max, resume=reuse, device=device, **kw)
     return model, hist
 
-# %% ../nbs/00d_training.ipynb #c022
+# %% ../nbs/00d_training.ipynb #c024
 def bound_panel(model, ks_cs236=(1, 10, 100, 1000), ks_test=(1, 10, 100, 1000), ddir=None, progress=True) -> dict:
     """Negative ELBO (with KL and rec) and negative IWAE-k on both protocols, keyed like `'cs236/niwae_10'`.
     CS236: the 100 images, the ELBO averaged over 100 draws and IWAE-k over max(100 // k, 1) draws, as in the
@@ -250,7 +257,7 @@ def project_path(*parts) -> Path:
     root = next((p for p in [here, *here.parents] if (p / 'settings.ini').exists()), here)
     return root.joinpath(*parts)
 
-# %% ../nbs/00d_training.ipynb #c025
+# %% ../nbs/00d_training.ipynb #c027
 def fmt(s: dict | None, digits: int = 2) -> str:
     "A summary `{'mean', 'sem', 'n'}` as 'mean +- sem' (just the mean when n = 1)."
     if not s: return ''

@@ -1,0 +1,60 @@
+"The console script as a user meets it: refusals are one line with exit 2, data errors one line with exit 1."
+import shutil
+from conftest import BIN, run
+
+VAEBOOK = str(BIN / 'vaebook')
+
+
+def one_error_line(r):
+    lines = [l for l in r.stderr.splitlines() if l.strip() and not l.startswith('usage:') and not l.startswith('  ')]
+    assert 'Traceback' not in r.stderr, r.stderr
+    assert len(lines) == 1, r.stderr
+    return lines[0]
+
+
+def test_unknown_model_is_usage_error():
+    r = run([VAEBOOK, '--model', 'pixelcnn', '--train'])
+    assert r.returncode == 2 and 'invalid choice' in one_error_line(r)
+
+
+def test_bad_weights_and_sizes(tmp_path):
+    for args, msg in [(['--gw', 'nan'], 'finite'), (['--cw', '-3'], '>= 0'), (['--z', '0'], 'at least 1'),
+                      (['--iter_max', '0'], 'at least 1'), (['--iter_max', '5', '--iter_save', '9'], 'larger than')]:
+        r = run([VAEBOOK, '--train', '--runs-dir', str(tmp_path), *args])
+        assert r.returncode == 2 and msg in one_error_line(r), (args, r.stderr)
+    assert not any(tmp_path.iterdir())  # nothing started
+
+
+def test_missing_data_dir(tmp_path):
+    r = run([VAEBOOK, '--train', '--iter_max', '1', '--data-dir', str(tmp_path / 'nowhere'), '--runs-dir', str(tmp_path / 'runs')])
+    line = one_error_line(r)
+    assert r.returncode == 1 and 'missing' in line and 'nowhere' in line
+    assert not (tmp_path / 'runs').exists()
+
+
+def test_empty_data_dir(tmp_path):
+    r = run([VAEBOOK, '--train', '--iter_max', '1', '--data-dir', str(tmp_path), '--runs-dir', str(tmp_path / 'runs')])
+    assert r.returncode == 1 and 'missing' in one_error_line(r)
+
+
+def test_corrupt_mnist_file(tmp_path, mnist_dir):
+    raw = tmp_path / 'MNIST' / 'raw'; raw.mkdir(parents=True)
+    for f in (mnist_dir / 'MNIST' / 'raw').glob('*.gz'): shutil.copy(f, raw / f.name)
+    (raw / 'train-images-idx3-ubyte.gz').write_bytes(b'not a gzip file')
+    r = run([VAEBOOK, '--train', '--iter_max', '1', '--data-dir', str(tmp_path), '--runs-dir', str(tmp_path / 'runs')],
+            env={'VAEBOOK_CACHE': str(tmp_path / 'cache'), 'PATH': '/usr/bin:/bin'})
+    assert r.returncode == 1 and 'corrupt' in one_error_line(r)
+    assert (raw / 'train-images-idx3-ubyte.gz').read_bytes() == b'not a gzip file'
+
+
+def test_train_then_evaluate(tmp_path, mnist_dir):
+    args = ['--runs-dir', str(tmp_path), '--device', 'cpu', '--data-dir', str(mnist_dir)]
+    r = run([VAEBOOK, '--model', 'gmvae', '--k', '5', '--train', '--iter_max', '30', *args])
+    assert r.returncode == 0, r.stderr
+    r = run([VAEBOOK, '--model', 'gmvae', '--k', '5', '--iwae', *args])
+    assert r.returncode == 0 and 'negative IWAE-1000' in r.stdout, r.stderr
+    # a checkpoint of another k is refused, not silently loaded
+    (tmp_path / 'model=gmvae_z=10_k=6_run=0000').mkdir()
+    shutil.copy(tmp_path / 'model=gmvae_z=10_k=5_run=0000' / 'checkpoint.pt', tmp_path / 'model=gmvae_z=10_k=6_run=0000')
+    r = run([VAEBOOK, '--model', 'gmvae', '--k', '6', '--iwae', *args])
+    assert r.returncode == 1 and 'another configuration' in one_error_line(r)
