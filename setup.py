@@ -18,7 +18,7 @@ extras = {
     # nbdev 2.4.14 crashes at import with execnb>=0.2, fastcore>=2 or ghapi>=2.
     'dev': ['nbdev==2.4.14', 'execnb<0.2', 'fastcore<2', 'ghapi<2', 'pytest', 'papermill>=2.7,<2.8', 'ipykernel'],
     # jupyter-book 2.x downloads its theme at build time and cannot build offline.
-    'book': ['jupyter-book>=1.0,<1.1', 'papermill>=2.7,<2.8', 'ipykernel', 'pandas'],
+    'book': ['jupyter-book>=1.0,<1.1', 'papermill>=2.7,<2.8', 'ipykernel', 'sphinx-mathjax-offline', 'selenium'],
 }
 extras['all'] = sorted({r for v in extras.values() for r in v})
 

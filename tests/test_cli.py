@@ -58,3 +58,14 @@ def test_train_then_evaluate(tmp_path, mnist_dir):
     shutil.copy(tmp_path / 'model=gmvae_z=10_k=5_run=0000' / 'checkpoint.pt', tmp_path / 'model=gmvae_z=10_k=6_run=0000')
     r = run([VAEBOOK, '--model', 'gmvae', '--k', '6', '--iwae', *args])
     assert r.returncode == 1 and 'another configuration' in one_error_line(r)
+
+
+def test_truncated_checkpoint(tmp_path, mnist_dir):
+    args = ['--runs-dir', str(tmp_path), '--device', 'cpu', '--data-dir', str(mnist_dir)]
+    assert run([VAEBOOK, '--train', '--iter_max', '5', *args]).returncode == 0
+    ck = tmp_path / 'model=vae_z=10_run=0000' / 'checkpoint.pt'
+    data = ck.read_bytes(); ck.write_bytes(data[:len(data) // 2])
+    for extra in (['--iwae'], ['--train', '--iter_max', '10', '--resume']):
+        r = run([VAEBOOK, *extra, *args])
+        assert r.returncode == 1 and 'truncated' in one_error_line(r), r.stderr
+    assert ck.read_bytes() == data[:len(data) // 2]   # left as it was, for the user to inspect

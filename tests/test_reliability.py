@@ -76,3 +76,10 @@ def test_existing_run_needs_overwrite(tmp_path, mnist_dir):
     rd = tmp_path / 'model=vae_z=10_run=0000'; rd.mkdir(); (rd / 'notes.txt').write_text('keep me')
     r = subprocess.run(cmd(tmp_path, iters=100), cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 2 and 'already exists' in r.stderr and (rd / 'notes.txt').read_text() == 'keep me'
+
+
+def test_bad_papermill_parameter_is_refused(tmp_path):
+    r = subprocess.run([str(BIN / 'papermill'), 'nbs/01_vae.ipynb', str(tmp_path / 'out.ipynb'), '-p', 'z', '0',
+                        '-p', 'run', str(tmp_path / 'runs')], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode != 0 and 'setting z must be an integer >= 1, got 0' in r.stderr + r.stdout
+    assert not (tmp_path / 'runs').exists()

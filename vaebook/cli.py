@@ -9,7 +9,7 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['MODELS', 'AVAILABLE', 'CHAPTERS', 'LITERATURE', 'parser', 'run_name', 'make_model', 'model_config', 'main',
-           'prepare_for_book', 'headline_markdown', 'book_main']
+           'prepare_for_book', 'headline_markdown', 'build_book', 'book_main']
 
 # %% ../nbs/00e_cli.ipynb #c005
 MODELS = ('vae', 'gmvae', 'ssvae', 'fsvae')
@@ -160,6 +160,15 @@ def headline_markdown(results_dir) -> str:
                         f"{f'{lit[0]:.2f} ({lit[1]})' if lit else '–'} |")
     return '\n'.join(rows) + '\n'
 
+def build_book(root, path_output=None) -> int:
+    "Prepare the executed chapters and the headline table, then `jupyter-book build` (warnings are errors)."
+    root = Path(root)
+    for ch in CHAPTERS:
+        if (root / 'book' / f'{ch}.ipynb').exists(): prepare_for_book(root / 'book' / f'{ch}.ipynb')
+    (root / 'book' / '_headline.md').write_text(headline_markdown(root / 'book' / 'results'))
+    out = ['--path-output', str(path_output)] if path_output else []
+    return subprocess.run([sys.executable, '-c', 'from jupyter_book.cli.main import main; main()', 'build', str(root), '-W', '--keep-going', *out]).returncode
+
 def book_main(argv: list[str] | None = None) -> int:
     "Entry point of `vaebook-book`: run the chapters (papermill) into book/, then build the site."
     p = argparse.ArgumentParser(prog='vaebook-book', description='Run every chapter and build the results book.')
@@ -180,10 +189,7 @@ def book_main(argv: list[str] | None = None) -> int:
         r = subprocess.run([sys.executable, '-m', 'papermill', str(root / 'nbs' / f'{ch}.ipynb'), str(out), '--cwd', str(root),
                             *params], env=env)
         if r.returncode: print(f'vaebook-book: error: chapter {ch} failed; see {out}', file=sys.stderr); return 1
-    for ch in CHAPTERS:
-        if (root / 'book' / f'{ch}.ipynb').exists(): prepare_for_book(root / 'book' / f'{ch}.ipynb')
-    (root / 'book' / '_headline.md').write_text(headline_markdown(root / 'book' / 'results'))
-    r = subprocess.run([sys.executable, '-m', 'jupyter_book', 'build', str(root), '-W', '-n', '--keep-going'], env=env)
-    if r.returncode: print('vaebook-book: error: the book did not build cleanly', file=sys.stderr); return 1
+    r = build_book(root)
+    if r: print('vaebook-book: error: the book did not build cleanly (see the warnings above)', file=sys.stderr); return 1
     print(f"book built: {root / '_build' / 'html' / 'index.html'}")
     return 0

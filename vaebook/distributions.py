@@ -47,11 +47,11 @@ def log_bernoulli_with_logits(x: torch.Tensor, logits: torch.Tensor) -> torch.Te
 
 # %% ../nbs/00b_distributions.ipynb #c017
 def log_sum_exp(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
-    "log sum_i exp(x_i) along `dim`, exact for large |x|; `x: (..., n, ...)` -> `x` without `dim`."
+    "log sum_i exp(x_i) along `dim`, exact for inputs as large as 1e4; `x: (..., n, ...)` -> `x` without `dim`."
     mx = x.amax(dim, keepdim=True).detach()
     mx = torch.where(torch.isfinite(mx), mx, torch.zeros_like(mx))
     return (x - mx).exp().sum(dim).log() + mx.squeeze(dim)
 
 def log_mean_exp(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
-    "log (1/n) sum_i exp(x_i) along `dim`, exact for large |x|."
+    "log (1/n) sum_i exp(x_i) along `dim`, exact for inputs as large as 1e4."
     return log_sum_exp(x, dim) - math.log(x.shape[dim])

@@ -14,8 +14,8 @@ from tqdm.auto import tqdm
 # %% auto #0
 __all__ = ['REFERENCE', 'get_device', 'seed_everything', 'CheckpointError', 'TrainingDiverged', 'save_checkpoint',
            'load_checkpoint', 'train', 'evaluate_nelbo', 'evaluate_niwae', 'summarize', 'mnist_batches', 'fit',
-           'bound_panel', 'git_commit', 'write_results', 'run_seed', 'project_path', 'fmt', 'metrics_table',
-           'plot_curves', 'show_grid']
+           'bound_panel', 'git_commit', 'write_results', 'run_seed', 'check_settings', 'project_path', 'fmt',
+           'metrics_table', 'plot_curves', 'show_grid']
 
 # %% ../nbs/00d_training.ipynb #c006
 def get_device(device: str = 'auto') -> torch.device:
@@ -250,6 +250,17 @@ def run_seed(make_model, run_dir, seed: int = 0, panel: dict | None = None, reus
     metrics = bound_panel(model, ddir=kw.get('ddir'), progress=False, **(panel or {}))
     cache.write_text(json.dumps({'key': key, 'metrics': metrics}))
     return model, hist, metrics
+
+def check_settings(**settings):
+    "Refuse a bad experiment setting (e.g. a papermill parameter) before any work, with one clear message."
+    for name, v in settings.items():
+        if name in ('gw', 'cw'):
+            ok, want = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0, 'a finite number >= 0'
+        elif name == 'seeds':
+            ok, want = isinstance(v, (list, tuple)) and len(v) > 0 and all(isinstance(s, int) and s >= 0 for s in v), 'a non-empty list of integers >= 0'
+        else:
+            ok, want = isinstance(v, int) and not isinstance(v, bool) and v >= 1, 'an integer >= 1'
+        if not ok: raise ValueError(f'setting {name} must be {want}, got {v!r}')
 
 def project_path(*parts) -> Path:
     "A path under the project root (the nearest directory upwards holding settings.ini, else the current one)."

@@ -1,0 +1,90 @@
+"""The results site: it builds offline with no Sphinx warnings, and every page survives a real browser
+(headless Chromium): images load, internal links resolve, the headline table has numbers, no console errors.
+Screenshots of every page go to artifacts/screenshots/."""
+import functools, http.server, re, shutil, threading, urllib.parse, urllib.request
+from pathlib import Path
+import pytest
+from conftest import ROOT
+
+CHROMIUM, DRIVER = shutil.which('chromium'), shutil.which('chromedriver')
+SHOTS = ROOT / 'artifacts' / 'screenshots'
+
+
+@pytest.fixture(scope='module')
+def site(tmp_path_factory):
+    from vaebook.cli import build_book
+    out = tmp_path_factory.mktemp('book')
+    assert build_book(ROOT, out) == 0, 'jupyter-book build failed or warned (warnings are errors)'
+    return out / '_build' / 'html'
+
+
+def test_site_has_every_page(site):
+    for page in ('book/intro', 'book/01_vae', 'book/02_gmvae', 'book/03_iwae', 'book/api', 'book/reproduce'):
+        assert (site / f'{page}.html').exists(), page
+    html = (site / 'book' / 'api.html').read_text()
+    assert 'negative_iwae_bound' in html and 'log_normal_mixture' in html   # API generated from the docstrings
+
+
+@pytest.fixture(scope='module')
+def server(site):
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *a: None
+    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f'http://127.0.0.1:{httpd.server_address[1]}'
+    httpd.shutdown()
+
+
+@pytest.fixture(scope='module')
+def browser(tmp_path_factory):
+    if not (CHROMIUM and DRIVER):
+        pytest.skip('Chromium and chromedriver are not installed (Debian: apt-get install chromium chromium-driver)')
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for a in ('--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+              '--disable-sync', '--no-first-run', '--disable-dev-shm-usage', '--window-size=1280,1600',
+              f'--user-data-dir={tmp_path_factory.mktemp("chromium-profile")}'):
+        opts.add_argument(a)
+    opts.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
+    d = webdriver.Chrome(service=Service(DRIVER), options=opts)
+    yield d
+    d.quit()
+
+
+PAGES = ['book/intro.html', 'book/01_vae.html', 'book/02_gmvae.html', 'book/03_iwae.html', 'book/api.html', 'book/reproduce.html']
+
+
+@pytest.mark.parametrize('page', PAGES)
+def test_page_in_browser(page, server, browser):
+    url = f'{server}/{page}'
+    browser.get(url)
+    browser.execute_async_script(  # wait for every image, then for MathJax to finish typesetting
+        "const done = arguments[arguments.length - 1];"
+        "Promise.all(Array.from(document.images).map(i => i.complete ? 0 : new Promise(r => { i.onload = i.onerror = r; })))"
+        ".then(() => (window.MathJax && MathJax.startup) ? MathJax.startup.promise : 0).then(() => done(1));")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SHOTS / (page.replace('/', '_').replace('.html', '.png'))))
+    broken = browser.execute_script("return Array.from(document.images).filter(i => !(i.naturalWidth > 0)).map(i => i.src)")
+    assert not broken, f'images that did not load: {broken}'
+    errors = [e for e in browser.get_log('browser') if e['level'] == 'SEVERE']
+    assert not errors, errors
+    links = browser.execute_script("return Array.from(document.querySelectorAll('a[href]')).map(a => a.href)")
+    for link in {l.split('#')[0] for l in links if l.startswith(server)}:
+        with urllib.request.urlopen(link) as r: assert r.status == 200, link
+    if page == 'book/intro.html':
+        table = browser.execute_script("return Array.from(document.querySelectorAll('table')).map(t => t.innerText).join('\\n')")
+        assert 'nelbo' in table and re.search(r'\d+\.\d\d ± \d+\.\d\d', table), table
+    if re.match(r'book/0\d_', page):
+        assert browser.execute_script("return document.querySelectorAll('mjx-container').length") > 0, 'no rendered math'
+
+
+def test_no_page_overflows(server, browser):
+    for page in PAGES:
+        browser.get(f'{server}/{page}')
+        wide = browser.execute_script(
+            "return Array.from(document.querySelectorAll('article table, article img')).filter(e => {"
+            " const p = e.closest('.cell_output, .table-wrapper, .output, article'); "
+            " return e.getBoundingClientRect().width > document.querySelector('article').getBoundingClientRect().width + 2; }).length")
+        assert wide == 0, f'{page}: {wide} tables or images wider than the text column'
