@@ -13,6 +13,7 @@ requirements = [
     'tqdm',
     'matplotlib',
     'pandas',
+    'scipy',  # torchvision reads SVHN's .mat files with it
 ]
 extras = {
     # nbdev 2.4.14 crashes at import with execnb>=0.2, fastcore>=2 or ghapi>=2.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['MODELS', 'AVAILABLE', 'CHAPTERS', 'LITERATURE', 'parser', 'run_name', 'make_model', 'model_config', 'main',
-           'prepare_for_book', 'headline_markdown', 'build_book', 'book_main']
+           'prepare_for_book', 'headline_markdown', 'dedupe_inline_scripts', 'build_book', 'book_main']
 
 # %% ../nbs/00e_cli.ipynb #c005
 MODELS = ('vae', 'gmvae', 'ssvae', 'fsvae')
@@ -160,6 +160,17 @@ def headline_markdown(results_dir) -> str:
                         f"{f'{lit[0]:.2f} ({lit[1]})' if lit else '–'} |")
     return '\n'.join(rows) + '\n'
 
+def dedupe_inline_scripts(page: Path):
+    "Drop repeated inline `<script>` lines from a built page (jupyter-book 1.0 writes sphinx-thebe's config twice, and the second `const` declaration is a console error)."
+    seen, out = set(), []
+    for line in page.read_text().splitlines(keepends=True):
+        s = line.strip()
+        if s.startswith('<script>') and s.endswith('</script>'):
+            if s in seen: continue
+            seen.add(s)
+        out.append(line)
+    page.write_text(''.join(out))
+
 def build_book(root, path_output=None) -> int:
     "Prepare the executed chapters and the headline table, then `jupyter-book build` (warnings are errors)."
     root = Path(root)
@@ -167,7 +178,10 @@ def build_book(root, path_output=None) -> int:
         if (root / 'book' / f'{ch}.ipynb').exists(): prepare_for_book(root / 'book' / f'{ch}.ipynb')
     (root / 'book' / '_headline.md').write_text(headline_markdown(root / 'book' / 'results'))
     out = ['--path-output', str(path_output)] if path_output else []
-    return subprocess.run([sys.executable, '-c', 'from jupyter_book.cli.main import main; main()', 'build', str(root), '-W', '--keep-going', *out]).returncode
+    r = subprocess.run([sys.executable, '-c', 'from jupyter_book.cli.main import main; main()', 'build', str(root), '-W', '--keep-going', *out]).returncode
+    if r == 0:
+        for page in (Path(path_output or root) / '_build' / 'html').rglob('*.html'): dedupe_inline_scripts(page)
+    return r
 
 def book_main(argv: list[str] | None = None) -> int:
     "Entry point of `vaebook-book`: run the chapters (papermill) into book/, then build the site."

@@ -151,11 +151,11 @@ def load_svhn(split: str = 'train', ddir=None) -> tuple[torch.Tensor, torch.Tens
     from torchvision.datasets import SVHN
     ddir = data_dir(ddir)
     root = (ddir if ddir is not None else cache_dir()) / 'svhn'
-    fname, _, md5 = SVHN.split_list[split]
+    url, fname, _ = SVHN.split_list[split]
     f = root / fname
     if not f.exists():
         if ddir is not None:
-            raise DataError(f"SVHN file {f} is missing. Download {SVHN.split_list[split][0]} into {root} "
+            raise DataError(f"SVHN file {f} is missing. Download {url} into {root} "
                             "(or run once online without --data-dir), or use dataset='colored-mnist'.")
         old = socket.getdefaulttimeout(); socket.setdefaulttimeout(20)
         try: SVHN(root, split=split, download=True)
@@ -170,7 +170,7 @@ def load_svhn(split: str = 'train', ddir=None) -> tuple[torch.Tensor, torch.Tens
     X = torch.from_numpy(ds.data).reshape(len(ds.data), -1).float() / 255
     return X, torch.from_numpy(np.asarray(ds.labels)).long()
 
-# %% ../nbs/00a_data.ipynb #c031
+# %% ../nbs/00a_data.ipynb #c033
 def colored_mnist(split: str = 'train', ddir=None, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     "MNIST padded to 32x32 and painted with random colours: `X: (n, 3072)` in [0, 1], channel-major; `y: (n,)`."
     X, y = load_mnist(split, ddir)

@@ -14,8 +14,8 @@ from tqdm.auto import tqdm
 # %% auto #0
 __all__ = ['REFERENCE', 'get_device', 'seed_everything', 'CheckpointError', 'TrainingDiverged', 'save_checkpoint',
            'load_checkpoint', 'train', 'evaluate_nelbo', 'evaluate_niwae', 'summarize', 'mnist_batches', 'fit',
-           'bound_panel', 'git_commit', 'write_results', 'run_seed', 'check_settings', 'project_path', 'fmt',
-           'metrics_table', 'plot_curves', 'show_grid']
+           'bound_panel', 'git_commit', 'write_results', 'run_seed', 'run_experiment', 'check_settings', 'project_path',
+           'fmt', 'metrics_table', 'plot_curves', 'show_grid']
 
 # %% ../nbs/00d_training.ipynb #c006
 def get_device(device: str = 'auto') -> torch.device:
@@ -205,17 +205,19 @@ def fit(make_model: Callable[[], torch.nn.Module], run_dir, seed: int = 0, iter_
     return model, hist
 
 # %% ../nbs/00d_training.ipynb #c024
-def bound_panel(model, ks_cs236=(1, 10, 100, 1000), ks_test=(1, 10, 100, 1000), ddir=None, progress=True) -> dict:
+def bound_panel(model, ks_cs236=(1, 10, 100, 1000), ks_test=(1, 10, 100, 1000), ddir=None, progress=True,
+                have: dict | None = None) -> dict:
     """Negative ELBO (with KL and rec) and negative IWAE-k on both protocols, keyed like `'cs236/niwae_10'`.
     CS236: the 100 images, the ELBO averaged over 100 draws and IWAE-k over max(100 // k, 1) draws, as in the
-    reference. Test: all 10,000 images, one draw each."""
-    out = {}
-    xc, _ = eval_set('cs236', ddir)
-    xt, _ = eval_set('test', ddir)
-    jobs = [('cs236', xc, ks_cs236), ('test', xt, ks_test)]
-    for proto, x, ks in jobs:
-        out.update({f'{proto}/{k}': v for k, v in evaluate_nelbo(model, x, repeat=100 if proto == 'cs236' else 1).items()})
-        for k in tqdm(ks, desc=f'{proto} IWAE', disable=not progress):
+    reference. Test: all 10,000 images, one draw each. Metrics already in `have` are kept, not recomputed."""
+    out = dict(have or {})
+    for proto, ks in (('cs236', ks_cs236), ('test', ks_test)):
+        wanted = [f'{proto}/{n}' for n in ('nelbo', 'kl', 'rec')] + [f'{proto}/niwae_{k}' for k in ks]
+        if all(w in out for w in wanted): continue
+        x, _ = eval_set(proto, ddir)
+        if f'{proto}/nelbo' not in out:
+            out.update({f'{proto}/{n}': v for n, v in evaluate_nelbo(model, x, repeat=100 if proto == 'cs236' else 1).items()})
+        for k in tqdm([k for k in ks if f'{proto}/niwae_{k}' not in out], desc=f'{proto} IWAE', disable=not progress):
             xr = x.repeat(max(100 // k, 1), 1) if proto == 'cs236' else x
             out[f'{proto}/niwae_{k}'] = evaluate_niwae(model, xr, k)
     return out
@@ -239,17 +241,42 @@ def write_results(path, runs: dict, settings: dict) -> dict:
     return summary
 
 def run_seed(make_model, run_dir, seed: int = 0, panel: dict | None = None, reuse: bool = True, **kw):
-    """`fit` one seed, then its `bound_panel`, cached in `run_dir/bounds.json` beside the checkpoint it scores.
-    Returns `(model, history, metrics)`."""
+    """`fit` one seed, then its `bound_panel`, cached in `run_dir/bounds.json` beside the checkpoint it scores (only
+    the metrics the cache lacks are computed). Returns `(model, history, metrics)`."""
     model, hist = fit(make_model, run_dir, seed=seed, reuse=reuse, **kw)
     cache = Path(run_dir) / 'bounds.json'
-    key = {'iteration': hist[-1]['iteration'] if hist else None, 'panel': {k: list(v) for k, v in (panel or {}).items()}}
+    it = hist[-1]['iteration'] if hist else None
+    have = {}
     if reuse and cache.exists():
         c = json.loads(cache.read_text())
-        if c['key'] == key: return model, hist, c['metrics']
-    metrics = bound_panel(model, ddir=kw.get('ddir'), progress=False, **(panel or {}))
-    cache.write_text(json.dumps({'key': key, 'metrics': metrics}))
-    return model, hist, metrics
+        if c['key']['iteration'] == it: have = c['metrics']
+    metrics = bound_panel(model, ddir=kw.get('ddir'), progress=False, have=have, **(panel or {}))
+    if metrics != have: cache.write_text(json.dumps({'key': {'iteration': it}, 'metrics': metrics}))
+    wanted = {f'{p}/{n}' for p in ('cs236', 'test') for n in ('nelbo', 'kl', 'rec')} | \
+             {f'cs236/niwae_{k}' for k in (panel or {}).get('ks_cs236', (1, 10, 100, 1000))} | \
+             {f'test/niwae_{k}' for k in (panel or {}).get('ks_test', (1, 10, 100, 1000))}
+    return model, hist, {k: v for k, v in metrics.items() if k in wanted}
+
+def run_experiment(make_model, config: dict, seeds=(0, 1, 2), iter_max: int = 20000, run: str = 'runs',
+                   results: str | None = None, ks=(1, 10, 100, 1000), niwae_5000: bool = True, **kw):
+    """A chapter's experiment: `run_seed` for every seed (run directories named from `config`, e.g.
+    'vae_z=10_constant_seed=0'), IWAE-5000 on the test set for the first seed, then the results file.
+    Returns `(models, curves, runs, summary)`."""
+    t0 = time.time()
+    name = '_'.join([config['model'], *(f'{k}={v}' for k, v in config.items() if k not in ('model', 'schedule')),
+                     config.get('schedule', 'constant')])
+    models, curves, runs = {}, {}, {}
+    for seed in seeds:
+        panel = {'ks_cs236': tuple(ks), 'ks_test': tuple(ks) + ((5000,) if niwae_5000 and seed == seeds[0] else ())}
+        models[seed], curves[seed], runs[seed] = run_seed(
+            make_model, project_path(run, f'{name}_seed={seed}'), seed=seed, iter_max=iter_max, panel=panel,
+            config=config, schedule=config.get('schedule', 'constant'), progress=False, **kw)
+        print(f'seed {seed}: CS236 nelbo {runs[seed]["cs236/nelbo"]:.2f}, test nelbo {runs[seed]["test/nelbo"]:.2f} '
+              f'({time.time() - t0:.0f} s so far)')
+    settings = {**config, 'iter_max': iter_max, 'seeds': list(seeds), 'ks': list(ks), 'niwae_5000': niwae_5000,
+                'batch_size': 100, 'lr': 1e-3, 'device': str(kw.get('device', 'cpu')), 'torch': torch.__version__}
+    summary = write_results(project_path(results), runs, settings) if results else None
+    return models, curves, runs, summary
 
 def check_settings(**settings):
     "Refuse a bad experiment setting (e.g. a papermill parameter) before any work, with one clear message."
@@ -268,7 +295,7 @@ def project_path(*parts) -> Path:
     root = next((p for p in [here, *here.parents] if (p / 'settings.ini').exists()), here)
     return root.joinpath(*parts)
 
-# %% ../nbs/00d_training.ipynb #c027
+# %% ../nbs/00d_training.ipynb #c029
 def fmt(s: dict | None, digits: int = 2) -> str:
     "A summary `{'mean', 'sem', 'n'}` as 'mean +- sem' (just the mean when n = 1)."
     if not s: return ''
@@ -294,7 +321,8 @@ def plot_curves(curves: dict, title: str, keys=('nelbo', 'kl', 'rec'), smooth: i
             it, v = np.array([r['iteration'] for r in h]), np.array([r[k] for r in h])
             w = min(smooth, len(v))
             ax.plot(it[w - 1:], np.convolve(v, np.ones(w) / w, 'valid'), lw=1, label=f'seed {seed}')
-        ax.set_xlabel('iteration'); ax.set_ylabel(f'{k} (nats)'); ax.set_title(k); ax.grid(alpha=.3)
+        ax.set_xscale('log')  # the first thousand iterations would otherwise flatten the rest
+        ax.set_xlabel('iteration (log scale)'); ax.set_ylabel(f'{k} (nats)'); ax.set_title(k); ax.grid(alpha=.3)
     np.atleast_1d(axs)[0].legend()
     fig.suptitle(title); fig.tight_layout()
     return fig
