@@ -7,13 +7,14 @@ KEYS = ['cs236/nelbo', 'cs236/kl', 'cs236/rec', 'cs236/niwae_1', 'cs236/niwae_10
         'test/nelbo', 'test/kl', 'test/rec', 'test/niwae_1000', 'test/niwae_5000']
 
 
-@pytest.mark.parametrize('model', ['vae', 'gmvae'])
+@pytest.mark.parametrize('model', ['vae', 'gmvae', 'vae_cosine', 'gmvae_cosine'])
 def test_results_file(model):
     f = ROOT / 'book' / 'results' / f'{model}.json'
     assert f.exists(), f'{f} missing: run nbs/0*_{model}.ipynb with papermill (see book/reproduce.md)'
     r = json.loads(f.read_text())
     s = r['summary']
-    for k in KEYS:
+    assert r['settings']['schedule'] == ('cosine' if 'cosine' in model else 'constant')
+    for k in KEYS if 'cosine' not in model else KEYS[:-1]:
         assert {'mean', 'sem', 'n'} <= set(s[k]), k
         if k.startswith('cs236') or k == 'test/niwae_1000': assert s[k]['n'] >= 3, k
     assert r['settings']['iter_max'] == 20000 and r['settings']['z'] == 10
@@ -24,7 +25,7 @@ def test_results_file(model):
     ks = [1, 10, 100, 1000]
     means = [s[f'cs236/niwae_{k}']['mean'] for k in ks]
     assert all(a > b for a, b in zip(means, means[1:])), means   # the bound tightens with k
-    assert s['test/niwae_5000']['mean'] < s['test/niwae_1000']['mean']
+    if 'test/niwae_5000' in s: assert s['test/niwae_5000']['mean'] < s['test/niwae_1000']['mean']
 
 
 @pytest.mark.parametrize('chapter', ['01_vae', '02_gmvae'])

@@ -8,7 +8,7 @@ import argparse, json, math, os, shutil, subprocess, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['MODELS', 'AVAILABLE', 'CHAPTERS', 'LITERATURE', 'parser', 'run_name', 'make_model', 'model_config', 'main',
+__all__ = ['MODELS', 'AVAILABLE', 'CHAPTERS', 'LITERATURE', 'RECIPES', 'parser', 'run_name', 'make_model', 'model_config', 'main',
            'prepare_for_book', 'headline_markdown', 'dedupe_inline_scripts', 'build_book', 'book_main']
 
 # %% ../nbs/00e_cli.ipynb #c005
@@ -141,23 +141,24 @@ def prepare_for_book(path):
 LITERATURE = {('vae', 'niwae_5000'): (86.76, 'Burda et al. 2015, VAE (k=1 training)'),
               ('gmvae', 'niwae_5000'): (84.78, 'Burda et al. 2015, IWAE (k=50 training)')}
 
+RECIPES = {'': 'reference recipe', '_cosine': 'improved: cosine learning rate'}
+
 def headline_markdown(results_dir) -> str:
-    "The book's headline table (markdown), generated from `results_dir/{vae,gmvae}.json`."
+    "The book's headline table (markdown), generated from `results_dir/{vae,gmvae}[_cosine].json`."
     from vaebook.training import REFERENCE, fmt
-    rows = ['| model | metric | CS236 subset (100) | reference (CS236) | full test set (10,000) | literature |',
-            '| --- | --- | --- | --- | --- | --- |']
+    rows = ['| model | recipe | metric | CS236 subset (100) | reference (CS236) | full test set (10,000) | literature |',
+            '| --- | --- | --- | --- | --- | --- | --- |']
     for m in ('vae', 'gmvae'):
-        f = Path(results_dir) / f'{m}.json'
-        if not f.exists(): continue
-        s = json.loads(f.read_text())['summary']
-        for key in ('nelbo', 'kl', 'rec', 'niwae_1000', 'niwae_5000'):
-            if f'cs236/{key}' not in s and f'test/{key}' not in s: continue
-            ref = REFERENCE[m].get(key)
-            lit = LITERATURE.get((m, key))
-            seeds = s.get(f'cs236/{key}', s.get(f'test/{key}'))['n']
-            rows.append(f"| {m.upper()} | {key} | {fmt(s.get(f'cs236/{key}'))} | {f'{ref:.2f}' if ref else '–'} | "
-                        f"{fmt(s.get(f'test/{key}'))} (n={s[f'test/{key}']['n'] if f'test/{key}' in s else 0}) | "
-                        f"{f'{lit[0]:.2f} ({lit[1]})' if lit else '–'} |")
+        for suffix, recipe in RECIPES.items():
+            f = Path(results_dir) / f'{m}{suffix}.json'
+            if not f.exists(): continue
+            s = json.loads(f.read_text())['summary']
+            for key in ('nelbo', 'kl', 'rec', 'niwae_1000', 'niwae_5000'):
+                if f'cs236/{key}' not in s and f'test/{key}' not in s: continue
+                ref, lit = REFERENCE[m].get(key), LITERATURE.get((m, key))
+                test = f"{fmt(s[f'test/{key}'])} (n={s[f'test/{key}']['n']})" if f'test/{key}' in s else '–'
+                rows.append(f"| {m.upper()} | {recipe} | {key} | {fmt(s.get(f'cs236/{key}')) or '–'} | "
+                            f"{f'{ref:.2f}' if ref else '–'} | {test} | {f'{lit[0]:.2f} ({lit[1]})' if lit else '–'} |")
     return '\n'.join(rows) + '\n'
 
 def dedupe_inline_scripts(page: Path):

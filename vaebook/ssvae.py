@@ -12,7 +12,7 @@ from .distributions import sample_gaussian, kl_normal, kl_cat, log_bernoulli_wit
 from .networks import Encoder, Decoder, Classifier
 
 # %% auto #0
-__all__ = ['SSVAE']
+__all__ = ['SSVAE', 'ssvae_batches', 'accuracy']
 
 # %% ../nbs/04_ssvae.ipynb #c005
 class SSVAE(nn.Module):
@@ -68,3 +68,21 @@ class SSVAE(nn.Module):
         dev = next(self.parameters()).device
         y = torch.arange(n, device=dev) % self.y_dim if y is None else y
         return torch.sigmoid(self.dec(torch.randn(n, self.z_dim, device=dev), F.one_hot(y, self.y_dim).float()))
+
+# %% ../nbs/04_ssvae.ipynb #c011
+from .data import Batches, binarize, load_mnist, cs236_subset, eval_set
+
+def ssvae_batches(batch_size: int = 100, seed: int = 0, ddir=None):
+    "Iteration -> `(xu, xl, yl)`: an unlabelled batch and the 100 labelled CS236 images, freshly binarized."
+    X, _ = load_mnist('train', ddir)
+    xl, yl = cs236_subset('train', ddir)
+    b = Batches(X, batch_size=batch_size, seed=seed)
+    return lambda i: (binarize(b(i)), binarize(xl), yl)
+
+@torch.no_grad()
+def accuracy(model, x: torch.Tensor, y: torch.Tensor, batch: int = 10000) -> float:
+    "Fraction of `x: (n, 784)` whose most probable class under q(y|x) is `y: (n,)`."
+    model.eval()
+    dev = next(model.parameters()).device
+    hits = sum((model.predict(x[s:s + batch].to(dev)).cpu() == y[s:s + batch]).sum().item() for s in range(0, len(x), batch))
+    return hits / len(x)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm  # plain text bars: they read well in executed notebooks and logs
 
 # %% auto #0
 __all__ = ['REFERENCE', 'get_device', 'seed_everything', 'CheckpointError', 'TrainingDiverged', 'save_checkpoint',
@@ -283,7 +283,7 @@ def check_settings(**settings):
     for name, v in settings.items():
         if name in ('gw', 'cw'):
             ok, want = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0, 'a finite number >= 0'
-        elif name == 'seeds':
+        elif name.endswith('seeds'):
             ok, want = isinstance(v, (list, tuple)) and len(v) > 0 and all(isinstance(s, int) and s >= 0 for s in v), 'a non-empty list of integers >= 0'
         else:
             ok, want = isinstance(v, int) and not isinstance(v, bool) and v >= 1, 'an integer >= 1'
