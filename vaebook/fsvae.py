@@ -11,7 +11,7 @@ from .distributions import sample_gaussian, log_normal, kl_normal
 from .networks import svhn_encoder, svhn_decoder
 
 # %% auto #0
-__all__ = ['FSVAE']
+__all__ = ['FSVAE', 'fsvae_data']
 
 # %% ../nbs/05_fsvae.ipynb #c005
 class FSVAE(nn.Module):
@@ -68,3 +68,12 @@ class FSVAE(nn.Module):
         n = len(x)
         out = self.decode(qm.repeat_interleave(self.y_dim, 0), torch.arange(self.y_dim, device=x.device).repeat(n))
         return out.reshape(n, self.y_dim, -1)
+
+# %% ../nbs/05_fsvae.ipynb #c009
+from .data import Batches, load_svhn, colored_mnist
+
+def fsvae_data(dataset: str = 'svhn', split: str = 'train', ddir=None) -> tuple[torch.Tensor, torch.Tensor]:
+    "Images `X: (n, 3072)` in [0, 1] and labels `y: (n,)` of `dataset` in {'svhn', 'colored-mnist'}."
+    if dataset == 'svhn': return load_svhn(split, ddir)
+    if dataset == 'colored-mnist': return colored_mnist(split, ddir, seed=0 if split == 'train' else 1)
+    raise ValueError(f"dataset must be 'svhn' or 'colored-mnist', not {dataset!r}")

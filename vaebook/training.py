@@ -148,16 +148,18 @@ def train(model: torch.nn.Module, batches: Callable[[int], object], run_dir: str
 
 # %% ../nbs/00d_training.ipynb #c019
 @torch.no_grad()
-def evaluate_nelbo(model, x: torch.Tensor, repeat: int = 1, batch: int = 10000) -> dict:
-    "Mean `nelbo, kl, rec` over images `x: (n, d)` and `repeat` draws each (rows are processed `batch` at a time)."
+def evaluate_nelbo(model, x: torch.Tensor, repeat: int = 1, batch: int = 10000, y: torch.Tensor | None = None) -> dict:
+    """Mean `nelbo, kl, rec` over images `x: (n, d)` and `repeat` draws each (rows are processed `batch` at a time);
+    labels `y: (n,)` go to models whose bound is conditional."""
     model.eval()
     dev = next(model.parameters()).device
     tot, n = torch.zeros(3, dtype=torch.float64), 0
     xr = x.repeat(repeat, 1)
+    yr = None if y is None else y.repeat(repeat)
     for s in range(0, len(xr), batch):
-        xb = xr[s:s + batch].to(dev)
-        tot += torch.stack([t.double().cpu() for t in model.negative_elbo_bound(xb)]) * len(xb)
-        n += len(xb)
+        args = (xr[s:s + batch].to(dev),) + (() if yr is None else (yr[s:s + batch].to(dev),))
+        tot += torch.stack([t.double().cpu() for t in model.negative_elbo_bound(*args)]) * len(args[0])
+        n += len(args[0])
     return dict(zip(('nelbo', 'kl', 'rec'), (tot / n).tolist()))
 
 @torch.no_grad()
