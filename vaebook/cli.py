@@ -131,7 +131,6 @@ def prepare_for_book(path):
         body = [l for l in lines if not l.startswith('#|')]
         tags = set(c.metadata.get('tags', []))
         if any('hide' in l or 'default_exp' in l for l in directives) or 'nbdev_export' in c.source: tags.add('remove-cell')
-        if 'injected-parameters' in tags: tags.add('remove-input')
         c.source = '\n'.join(body).strip('\n')
         if tags: c.metadata['tags'] = sorted(tags)
     nbformat.write(nb, path)
