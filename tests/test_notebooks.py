@@ -4,7 +4,7 @@ from conftest import ROOT, BIN, run
 
 
 def test_nbdev_test(mnist_dir):
-    r = run([str(BIN / 'nbdev_test'), '--path', 'nbs', '--n_workers', '1'])
+    r = run([str(BIN / 'nbdev_test'), '--path', 'nbs'])
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
 
 

@@ -1,0 +1,141 @@
+"""vaebook's CPU benchmark: training iterations/s, IWAE evaluation images/s and peak memory, against the
+straightforward baseline in bench/baseline.py, in one process and one run so that machine noise cancels.
+
+    VAEBOOK_DATA=../shared/data python bench/bench.py [--out book/results/bench.json] [--quick]
+
+Every throughput is the median of several repetitions; ratios are ours / baseline from the same run."""
+import argparse, json, os, platform, resource, statistics, subprocess, sys, tempfile, time
+from pathlib import Path
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+import baseline
+from vaebook.data import data_dir, eval_set, _mnist_root, Batches, cs236_subset
+from vaebook.training import train, evaluate_niwae, mnist_batches, seed_everything
+from vaebook.vae import VAE
+from vaebook.gmvae import GMVAE
+from vaebook.ssvae import SSVAE, ssvae_batches
+from vaebook.fsvae import FSVAE, fsvae_data
+
+
+def median_time(f, reps):
+    ts = []
+    for _ in range(reps):
+        t = time.perf_counter(); f(); ts.append(time.perf_counter() - t)
+    return statistics.median(ts)
+
+
+def matmul_peak(n=2048, reps=10):
+    "float32 GFLOP/s of n x n matmuls at this process's thread count."
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    for _ in range(3): a @ b
+    return 2 * n ** 3 / median_time(lambda: a @ b, reps) / 1e9
+
+
+def mlp_macs(sizes):
+    return sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+def train_flops(name, z=10, k=500, bs=100):
+    "Forward + backward FLOPs of one training iteration (matmuls only; backward counted as twice the forward)."
+    enc, dec = mlp_macs([784, 300, 300, 2 * z]), mlp_macs([z, 300, 300, 784])
+    if name in ('vae', 'gmvae'): macs = bs * (enc + dec)
+    elif name == 'ssvae':
+        cls = mlp_macs([784, 300, 300, 10])
+        macs = 2 * bs * cls + 10 * bs * (mlp_macs([794, 300, 300, 128]) + mlp_macs([74, 300, 300, 784]))
+    else: macs = bs * (mlp_macs([3082, 500, 500, 20]) + mlp_macs([20, 500, 500, 3072]))
+    return 6 * macs
+
+
+def ours_train_rate(make, batches, iters, reps):
+    def once():
+        seed_everything(0)
+        with tempfile.TemporaryDirectory() as d:
+            train(make(), batches, d, iter_max=iters, progress=False, log_every=10 ** 9)
+    once()  # warm-up
+    return iters / median_time(once, reps)
+
+
+def peak_rss_mb(code):
+    "Peak resident memory (MB) of a fresh Python process running `code`."
+    r = subprocess.run([sys.executable, '-c', code + '\nimport resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)'],
+                       capture_output=True, text=True, env={**os.environ})
+    if r.returncode: raise RuntimeError(r.stderr)
+    return int(r.stdout.split()[-1]) / 1024
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--out', default='book/results/bench.json')
+    p.add_argument('--quick', action='store_true', help='fewer iterations and repetitions (a smoke run; numbers are noisier)')
+    a = p.parse_args()
+    iters, reps, n_img = (30, 2, 100) if a.quick else (200, 3, 1000)
+    res = {'machine': {'cpu': platform.processor() or platform.machine(), 'threads': torch.get_num_threads(),
+                       'torch': torch.__version__}, 'training': {}, 'iwae': {}}
+    peak = matmul_peak()
+    res['machine']['matmul_gflops'] = peak
+    print(f'float32 matmul peak: {peak:.1f} GFLOP/s on {torch.get_num_threads()} threads')
+
+    # --- training iterations per second
+    root = _mnist_root(data_dir())
+    ours_mnist, base_mnist = mnist_batches(100, 0), baseline.dataloader_batches(root, 100, 0)
+    xl, yl = cs236_subset('train')
+    X, y = fsvae_data('colored-mnist', 'train')
+    fs = Batches(X, y, 100, 0)
+    cases = {
+        'vae': (lambda: VAE(10), ours_mnist, lambda m: baseline.train_baseline(m, base_mnist, iters)),
+        'gmvae': (lambda: GMVAE(10, 500), ours_mnist, lambda m: baseline.train_baseline(m, base_mnist, iters)),
+        'ssvae': (lambda: SSVAE(64, gw=1, cw=100), ssvae_batches(100, 0),
+                  lambda m: baseline.train_baseline(m, base_mnist, iters // 4, extra=lambda: (torch.bernoulli(xl), yl))),
+        'fsvae': (lambda: FSVAE(10), fs, None),
+    }
+    for name, (make, batches, base) in cases.items():
+        n = iters // 4 if name in ('ssvae', 'fsvae') else iters
+        ours = ours_train_rate(make, batches, n, reps)
+        row = {'ours_it_s': ours, 'gflops': train_flops(name) * ours / 1e9}
+        row['fraction_of_peak'] = row['gflops'] / peak
+        if base is not None:
+            seed_everything(0)
+            base(make())  # warm-up
+            row['baseline_it_s'] = statistics.median(1 / base(make()) for _ in range(reps))
+            row['ratio'] = ours / row['baseline_it_s']
+        res['training'][name] = row
+        print(f"train {name:6s}: {ours:7.1f} it/s" + (f" vs baseline {row['baseline_it_s']:7.1f} it/s = {row['ratio']:.2f}x" if 'ratio' in row else '') +
+              f"  ({row['gflops']:.1f} GFLOP/s, {100 * row['fraction_of_peak']:.0f}% of peak)")
+
+    # --- IWAE-1000 evaluation, images per second
+    x = eval_set('test')[0][:n_img]
+    k = 1000
+    for name, make in (('vae', lambda: VAE(10)), ('gmvae', lambda: GMVAE(10, 500))):
+        seed_everything(0); m = make().eval()
+        ours = n_img / median_time(lambda: evaluate_niwae(m, x, k), reps)
+        best = None
+        for c in (1, 4, 16):
+            rate = n_img / median_time(lambda: baseline.niwae_duplicate(m, x, k, c), max(1, reps - 1))
+            if best is None or rate > best[1]: best = (c, rate)
+        dec_flops = 2 * mlp_macs([10, 300, 300, 784])
+        limit = peak * 1e9 / (dec_flops * k)
+        res['iwae'][name] = {'k': k, 'ours_img_s': ours, 'baseline_img_s': best[1], 'baseline_images_per_chunk': best[0],
+                             'ratio': ours / best[1], 'decoder_limit_img_s': limit, 'fraction_of_limit': ours / limit}
+        print(f'IWAE-{k} {name:6s}: {ours:7.1f} img/s vs baseline {best[1]:7.1f} img/s (best chunk {best[0]} images) '
+              f'= {ours / best[1]:.2f}x; decoder-FLOP limit {limit:.1f} img/s ({100 * ours / limit:.0f}%)')
+
+    # --- peak memory of the IWAE bound: does it grow with k?
+    code = ('import torch; from vaebook.vae import VAE; from vaebook.training import evaluate_niwae; '
+            'torch.manual_seed(0); m = VAE().eval(); x = torch.bernoulli(torch.rand(100, 784)); evaluate_niwae(m, x, {k})')
+    base_code = ('import torch; from vaebook.vae import VAE; '
+                 'torch.manual_seed(0); m = VAE().eval(); x = torch.bernoulli(torch.rand(100, 784))')
+    mem = {f'k={k}': peak_rss_mb(code.format(k=k)) for k in (1000, 5000)}
+    mem['process_baseline'] = peak_rss_mb(base_code)
+    res['iwae']['peak_rss_mb'] = mem
+    print(f"IWAE peak RSS: {mem['k=1000']:.0f} MB at k=1000, {mem['k=5000']:.0f} MB at k=5000 "
+          f"(the process alone: {mem['process_baseline']:.0f} MB)")
+
+    res['settings'] = {'iters': iters, 'reps': reps, 'iwae_images': n_img, 'quick': a.quick}
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(a.out).write_text(json.dumps(res, indent=1))
+    print(f'wrote {a.out}')
+
+
+if __name__ == '__main__':
+    main()
