@@ -264,17 +264,18 @@ def run_experiment(make_model, config: dict, seeds=(0, 1, 2), iter_max: int = 20
     """A chapter's experiment: `run_seed` for every seed (run directories named from `config`, e.g.
     'vae_z=10_constant_seed=0'), IWAE-5000 on the test set for the first seed, then the results file.
     Returns `(models, curves, runs, summary)`."""
-    t0 = time.time()
     name = '_'.join([config['model'], *(f'{k}={v}' for k, v in config.items() if k not in ('model', 'schedule')),
                      config.get('schedule', 'constant')])
     models, curves, runs = {}, {}, {}
     for seed in seeds:
         panel = {'ks_cs236': tuple(ks), 'ks_test': tuple(ks) + ((5000,) if niwae_5000 and seed == seeds[0] else ())}
+        rd, t1 = project_path(run, f'{name}_seed={seed}'), time.time()
+        cached = kw.get('reuse', True) and (rd / 'bounds.json').exists()
         models[seed], curves[seed], runs[seed] = run_seed(
-            make_model, project_path(run, f'{name}_seed={seed}'), seed=seed, iter_max=iter_max, panel=panel,
+            make_model, rd, seed=seed, iter_max=iter_max, panel=panel,
             config=config, schedule=config.get('schedule', 'constant'), progress=False, **kw)
-        print(f'seed {seed}: CS236 nelbo {runs[seed]["cs236/nelbo"]:.2f}, test nelbo {runs[seed]["test/nelbo"]:.2f} '
-              f'({time.time() - t0:.0f} s so far)')
+        how = f'{time.time() - t1:.0f} s' + (' (checkpoint and bounds reused from an earlier run)' if cached else '')
+        print(f'seed {seed}: CS236 nelbo {runs[seed]["cs236/nelbo"]:.2f}, test nelbo {runs[seed]["test/nelbo"]:.2f}; {how}')
     settings = {**config, 'iter_max': iter_max, 'seeds': list(seeds), 'ks': list(ks), 'niwae_5000': niwae_5000,
                 'batch_size': 100, 'lr': 1e-3, 'device': str(kw.get('device', 'cpu')), 'torch': torch.__version__}
     summary = write_results(project_path(results), runs, settings) if results else None
