@@ -8,12 +8,13 @@ import argparse, json, math, os, shutil, subprocess, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['MODELS', 'AVAILABLE', 'CHAPTERS', 'LITERATURE', 'RECIPES', 'parser', 'run_name', 'make_model', 'model_config', 'main',
-           'prepare_for_book', 'headline_markdown', 'dedupe_inline_scripts', 'build_book', 'book_main']
+__all__ = ['MODELS', 'DEFAULT_Z', 'CHAPTERS', 'LITERATURE', 'RECIPES', 'parser', 'model_config', 'run_name', 'make_model',
+           'make_batches', 'evaluate', 'main', 'prepare_for_book', 'headline_markdown', 'dedupe_inline_scripts',
+           'build_book', 'book_main']
 
 # %% ../nbs/00e_cli.ipynb #c005
 MODELS = ('vae', 'gmvae', 'ssvae', 'fsvae')
-AVAILABLE = ('vae', 'gmvae')  # ssvae and fsvae arrive with chapters 4 and 5
+DEFAULT_Z = {'vae': 10, 'gmvae': 10, 'ssvae': 64, 'fsvae': 10}  # the reference project's
 
 def _int_at_least(lo):
     def parse(s):
@@ -34,10 +35,11 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='vaebook', description='Train and evaluate a model of the VAE family on MNIST.')
     p.add_argument('--model', choices=MODELS, default='vae', help='which model')
     p.add_argument('--train', action='store_true', help='train the model')
-    p.add_argument('--iwae', action='store_true', help='evaluate NELBO and IWAE-1/10/100/1000 on the CS236 subset')
+    p.add_argument('--iwae', action='store_true', help='evaluate: NELBO and IWAE-1/10/100/1000 on the CS236 subset '
+                   '(vae, gmvae), test accuracy (ssvae), test NELBO (fsvae)')
     p.add_argument('--device', choices=('auto', 'cpu', 'gpu'), default='auto', help='auto: the GPU when present')
     p.add_argument('--batch_size', type=_int_at_least(1), default=100, help='training batch size')
-    p.add_argument('--z', type=_int_at_least(1), default=10, help='latent dimension')
+    p.add_argument('--z', type=_int_at_least(1), default=None, help='latent dimension (default: 64 for ssvae, else 10)')
     p.add_argument('--k', type=_int_at_least(1), default=500, help='GMVAE mixture components')
     p.add_argument('--iter_max', type=_int_at_least(1), default=20000, help='training iterations')
     p.add_argument('--iter_save', type=_int_at_least(1), default=None, help='checkpoint every this many iterations (default: min(10000, iter_max))')
@@ -47,24 +49,58 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument('--overwrite', action='store_true', help='replace an existing run directory')
     p.add_argument('--resume', action='store_true', help='continue the run from its checkpoint')
     p.add_argument('--seed', type=_int_at_least(0), default=0, help='random seed')
+    p.add_argument('--dataset', choices=('svhn', 'colored-mnist'), default='svhn', help='FSVAE data')
     p.add_argument('--data-dir', default=None, help='directory holding MNIST/raw (default: $VAEBOOK_DATA, else download)')
     p.add_argument('--runs-dir', default='runs', help='where run directories go')
     return p
 
 # %% ../nbs/00e_cli.ipynb #c007
+def model_config(a) -> dict:
+    "What shapes the model named by parsed arguments `a` (a checkpoint must match it)."
+    extra = {'vae': {}, 'gmvae': {'k': a.k}, 'ssvae': {'gw': a.gw, 'cw': a.cw}, 'fsvae': {'dataset': a.dataset}}[a.model]
+    return {'model': a.model, 'z': a.z, **extra, 'schedule': 'constant'}
+
 def run_name(a) -> str:
     "Run directory name for parsed arguments `a`, e.g. 'model=vae_z=10_run=0000'."
-    parts = [f'model={a.model}', f'z={a.z}'] + ([f'k={a.k}'] if a.model == 'gmvae' else []) + [f'run={a.run:04d}']
-    return '_'.join(parts)
+    c = model_config(a)
+    return '_'.join([f'{k}={v}' for k, v in c.items() if k != 'schedule'] + [f'run={a.run:04d}'])
 
 def make_model(a):
     "The model named by parsed arguments `a`."
     if a.model == 'vae':
         from vaebook.vae import VAE; return VAE(a.z)
-    from vaebook.gmvae import GMVAE; return GMVAE(a.z, a.k)
+    if a.model == 'gmvae':
+        from vaebook.gmvae import GMVAE; return GMVAE(a.z, a.k)
+    if a.model == 'ssvae':
+        from vaebook.ssvae import SSVAE; return SSVAE(a.z, gw=a.gw, cw=a.cw)
+    from vaebook.fsvae import FSVAE; return FSVAE(a.z)
 
-def model_config(a) -> dict:
-    return {'model': a.model, 'z': a.z, **({'k': a.k} if a.model == 'gmvae' else {}), 'schedule': 'constant'}
+def make_batches(a):
+    "Iteration -> training batch for the model named by `a`."
+    from vaebook.training import mnist_batches
+    if a.model in ('vae', 'gmvae'): return mnist_batches(a.batch_size, a.seed, a.data_dir)
+    if a.model == 'ssvae':
+        from vaebook.ssvae import ssvae_batches; return ssvae_batches(a.batch_size, a.seed, a.data_dir)
+    from vaebook.fsvae import fsvae_data
+    from vaebook.data import Batches
+    return Batches(*fsvae_data(a.dataset, 'train', a.data_dir), batch_size=a.batch_size, seed=a.seed)
+
+def evaluate(a, model) -> list[str]:
+    "The report lines of `--iwae` for the model named by `a`."
+    from vaebook.training import evaluate_nelbo, evaluate_niwae
+    from vaebook.data import eval_set
+    if a.model == 'ssvae':
+        from vaebook.ssvae import accuracy
+        return [f'test accuracy (10,000 images): {100 * accuracy(model, *eval_set("test", a.data_dir)):.2f}%']
+    if a.model == 'fsvae':
+        from vaebook.fsvae import fsvae_data
+        X, y = fsvae_data(a.dataset, 'test', a.data_dir)
+        m = evaluate_nelbo(model, X, y=y, batch=2000)
+        return [f"{a.dataset} test: NELBO {m['nelbo']:.1f}  KL {m['kl']:.2f}  Rec {m['rec']:.1f}"]
+    xc = eval_set('cs236', a.data_dir)[0]
+    m = evaluate_nelbo(model, xc, repeat=100)
+    return [f"CS236 subset: NELBO {m['nelbo']:.2f}  KL {m['kl']:.2f}  Rec {m['rec']:.2f}"] + \
+           [f'CS236 subset: negative IWAE-{k}: {evaluate_niwae(model, xc.repeat(max(100 // k, 1), 1), k):.2f}' for k in (1, 10, 100, 1000)]
 
 # %% ../nbs/00e_cli.ipynb #c008
 def main(argv: list[str] | None = None) -> int:
@@ -72,15 +108,14 @@ def main(argv: list[str] | None = None) -> int:
     p = parser()
     a = p.parse_args(argv)
     say = lambda msg: print(f'vaebook: error: {msg}', file=sys.stderr)
-    if a.model not in AVAILABLE:
-        p.error(f"model {a.model!r} is not in this version yet (chapters 4-5); available: {', '.join(AVAILABLE)}")
+    a.z = a.z or DEFAULT_Z[a.model]
     if not (a.train or a.iwae): p.error('nothing to do: give --train and/or --iwae')
     if a.iter_save is not None and a.iter_save > a.iter_max:
         p.error(f'--iter_save {a.iter_save} is larger than --iter_max {a.iter_max}; leave it out to adapt to the run')
     if a.overwrite and a.resume: p.error('--overwrite and --resume contradict each other; pick one')
     if a.batch_size > 60000: p.error(f'--batch_size {a.batch_size} is larger than the 60,000 training images')
-    from vaebook.training import get_device, train, mnist_batches, seed_everything, load_checkpoint, CheckpointError, TrainingDiverged, evaluate_nelbo, evaluate_niwae
-    from vaebook.data import DataError, eval_set
+    from vaebook.training import get_device, train, seed_everything, load_checkpoint, CheckpointError, TrainingDiverged
+    from vaebook.data import DataError
     try: device = get_device(a.device)
     except ValueError as e: p.error(str(e))
     run_dir = Path(a.runs_dir) / run_name(a)
@@ -89,11 +124,10 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f'run directory {run_dir} already exists; pass --resume to continue it, --overwrite to replace it, '
                 'or choose another --run')
     if a.iwae and not a.train and not ckpt.exists():
-        say(f'no checkpoint at {ckpt}; train first with --train (same --model/--z/--k/--run)'); return 2
+        say(f'no checkpoint at {ckpt}; train first with --train (same --model and settings, same --run)'); return 2
     try:
         if a.iwae and not a.train: state = load_checkpoint(ckpt, model_config(a))  # fail before any work
-        batches = mnist_batches(a.batch_size, a.seed, a.data_dir) if a.train else None
-        xc = eval_set('cs236', a.data_dir)[0] if a.iwae else None
+        batches = make_batches(a) if a.train else None   # data errors surface before any training
         seed_everything(a.seed)
         model = make_model(a)
         if a.train:
@@ -107,12 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             model.load_state_dict(state['model']); model.to(device)
         if a.iwae:
-            torch_seed = a.seed
-            seed_everything(torch_seed)
-            m = evaluate_nelbo(model, xc, repeat=100)
-            print(f"CS236 subset: NELBO {m['nelbo']:.2f}  KL {m['kl']:.2f}  Rec {m['rec']:.2f}")
-            for k in (1, 10, 100, 1000):
-                print(f'CS236 subset: negative IWAE-{k}: {evaluate_niwae(model, xc.repeat(max(100 // k, 1), 1), k):.2f}')
+            seed_everything(a.seed)
+            for line in evaluate(a, model): print(line)
     except (DataError, CheckpointError, TrainingDiverged) as e:
         say(str(e)); return 1
     return 0
