@@ -4,6 +4,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+# a relative VAEBOOK_DATA (the README's ../shared/data) means relative to where pytest was started; notebooks and
+# subprocesses run elsewhere (nbdev_test runs in nbs/), so hand them the absolute path
+if os.environ.get('VAEBOOK_DATA'):
+    os.environ['VAEBOOK_DATA'] = str(Path(os.environ['VAEBOOK_DATA']).resolve())
 
 
 @pytest.fixture(scope='session')
