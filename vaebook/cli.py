@@ -225,6 +225,7 @@ def book_main(argv: list[str] | None = None) -> int:
     unknown = set(a.chapters) - set(CHAPTERS)
     if unknown: p.error(f"unknown chapters {sorted(unknown)}; choose from {', '.join(CHAPTERS)}")
     env = {**os.environ, 'PYTHONUNBUFFERED': '1'}
+    if env.get('VAEBOOK_DATA'): env['VAEBOOK_DATA'] = str(Path(env['VAEBOOK_DATA']).resolve())  # kernels run elsewhere
     for ch in ([] if a.skip_run else a.chapters):
         out = root / 'book' / f'{ch}.ipynb'
         print(f'running {ch} ...', flush=True)
