@@ -83,3 +83,11 @@ def test_bad_papermill_parameter_is_refused(tmp_path):
                         '-p', 'run', str(tmp_path / 'runs')], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode != 0 and 'setting z must be an integer >= 1, got 0' in r.stderr + r.stdout
     assert not (tmp_path / 'runs').exists()
+
+
+def test_bad_ssvae_weight_through_papermill(tmp_path):
+    r = subprocess.run([str(BIN / 'papermill'), 'nbs/04_ssvae.ipynb', str(tmp_path / 'out.ipynb'), '-p', 'gw', '-1',
+                        '-p', 'run', str(tmp_path / 'runs'), '-p', 'results', str(tmp_path / 'ssvae.json')],
+                       cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode != 0 and 'setting gw must be a finite number >= 0, got -1' in r.stderr + r.stdout
+    assert not (tmp_path / 'runs').exists() and not (tmp_path / 'ssvae.json').exists()
