@@ -167,9 +167,9 @@ def prepare_for_book(path):
 
 # Published numbers, for context (another architecture and budget): Burda et al. (2015), Table 1, a VAE with one
 # stochastic layer of 50 units trained with k=1 on binarized MNIST, test NLL estimated with IWAE-5000.
-LITERATURE = {('vae', 'niwae_5000'): (86.76, 'Burda et al. 2015, VAE, 50 latents')}
+LITERATURE = {('vae', 'niwae_5000'): (86.76, 'Burda et al. 2015')}
 
-RECIPES = {'': 'reference recipe', '_cosine': 'improved: cosine learning rate'}
+RECIPES = {'': 'reference', '_cosine': 'cosine lr'}
 
 def headline_markdown(results_dir) -> str:
     "The book's headline table (markdown), generated from `results_dir/{vae,gmvae}[_cosine].json`."
@@ -184,7 +184,8 @@ def headline_markdown(results_dir) -> str:
             for key in ('nelbo', 'kl', 'rec', 'niwae_1000', 'niwae_5000'):
                 if f'cs236/{key}' not in s and f'test/{key}' not in s: continue
                 ref, lit = REFERENCE[m].get(key), LITERATURE.get((m, key))
-                test = f"{fmt(s[f'test/{key}'])} (n={s[f'test/{key}']['n']})" if f'test/{key}' in s else '–'
+                t = s.get(f'test/{key}')
+                test = '–' if t is None else fmt(t) + (f" (n={t['n']})" if t['n'] == 1 else '')
                 rows.append(f"| {m.upper()} | {recipe} | {key} | {fmt(s.get(f'cs236/{key}')) or '–'} | "
                             f"{f'{ref:.2f}' if ref else '–'} | {test} | {f'{lit[0]:.2f} ({lit[1]})' if lit else '–'} |")
     return '\n'.join(rows) + '\n'
