@@ -33,6 +33,15 @@ def _md5(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b''): h.update(block)
     return h.hexdigest()
 
+def _download(fetch, missing: str, fix: str):
+    "Run torchvision's `fetch()` with a 20 s network timeout; a failure becomes one `DataError`: `missing`, why, `fix`."
+    old = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(20)  # offline, fail fast instead of hanging
+    try: fetch()
+    except Exception as e:
+        raise DataError(f"{missing} and could not be downloaded ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}). {fix}") from None
+    finally: socket.setdefaulttimeout(old)
+
 def _mnist_root(ddir: Path | None) -> Path:
     "Verify the raw MNIST files in `ddir` and decompress them into the cache; returns a torchvision root."
     from torchvision.datasets import MNIST
@@ -41,14 +50,9 @@ def _mnist_root(ddir: Path | None) -> Path:
     if ddir is None:  # no local copy named: download into the cache (fails fast offline)
         ddir = cache_dir() / 'mnist-download'
         if not all((ddir / 'MNIST' / 'raw' / f).exists() for f, _ in MNIST.resources):
-            old = socket.getdefaulttimeout()
-            socket.setdefaulttimeout(20)
-            try: MNIST(ddir, download=True)
-            except Exception as e:
-                raise DataError(f"MNIST is not in {ddir / 'MNIST/raw'} and could not be downloaded ({type(e).__name__}: {e}). "
-                                "Put the four official .gz files into <data_dir>/MNIST/raw/ and pass --data-dir <data_dir> "
-                                "or set VAEBOOK_DATA=<data_dir>.") from None
-            finally: socket.setdefaulttimeout(old)
+            _download(lambda: MNIST(ddir, download=True), f"MNIST is not in {ddir / 'MNIST/raw'}",
+                      "Put the four official .gz files into <data_dir>/MNIST/raw/ and pass --data-dir <data_dir> "
+                      "or set VAEBOOK_DATA=<data_dir>.")
     src = ddir / 'MNIST' / 'raw'
     for fname, md5 in MNIST.resources:
         f = src / fname
@@ -157,12 +161,8 @@ def load_svhn(split: str = 'train', ddir=None) -> tuple[torch.Tensor, torch.Tens
         if ddir is not None:
             raise DataError(f"SVHN file {f} is missing. Download {url} into {root} "
                             "(or run once online without --data-dir), or use dataset='colored-mnist'.")
-        old = socket.getdefaulttimeout(); socket.setdefaulttimeout(20)
-        try: SVHN(root, split=split, download=True)
-        except Exception as e:
-            raise DataError(f"SVHN is not in {root} and could not be downloaded ({type(e).__name__}). "
-                            "Put the .mat files there, or use dataset='colored-mnist'.") from None
-        finally: socket.setdefaulttimeout(old)
+        _download(lambda: SVHN(root, split=split, download=True), f"SVHN is not in {root}",
+                  "Put the .mat files there, or use dataset='colored-mnist'.")
     try: ds = SVHN(root, split=split, download=False)
     except Exception as e:
         raise DataError(f"SVHN file {f} could not be read ({type(e).__name__}: {e}); it may be truncated: "
