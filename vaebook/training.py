@@ -12,10 +12,10 @@ import torch
 from tqdm import tqdm  # plain text bars: they read well in executed notebooks and logs
 
 # %% auto #0
-__all__ = ['REFERENCE', 'get_device', 'seed_everything', 'CheckpointError', 'TrainingDiverged', 'save_checkpoint',
+__all__ = ['REFERENCE', 'KS', 'get_device', 'seed_everything', 'CheckpointError', 'TrainingDiverged', 'save_checkpoint',
            'load_checkpoint', 'train', 'evaluate_nelbo', 'evaluate_niwae', 'summarize', 'mnist_batches', 'fit',
-           'bound_panel', 'git_commit', 'write_results', 'run_seed', 'run_experiment', 'check_settings', 'project_path',
-           'fmt', 'metrics_table', 'plot_curves', 'show_grid']
+           'panel_keys', 'protocol_bounds', 'bound_panel', 'git_commit', 'write_results', 'run_seed', 'run_experiment',
+           'check_settings', 'project_path', 'fmt', 'metrics_table', 'plot_curves', 'show_grid']
 
 # %% ../nbs/00d_training.ipynb #c006
 def get_device(device: str = 'auto') -> torch.device:
@@ -207,22 +207,30 @@ def fit(make_model: Callable[[], torch.nn.Module], run_dir, seed: int = 0, iter_
     return model, hist
 
 # %% ../nbs/00d_training.ipynb #c024
-def bound_panel(model, ks_cs236=(1, 10, 100, 1000), ks_test=(1, 10, 100, 1000), ddir=None, progress=True,
-                have: dict | None = None) -> dict:
-    """Negative ELBO (with KL and rec) and negative IWAE-k on both protocols, keyed like `'cs236/niwae_10'`.
+KS = (1, 10, 100, 1000)  # the IWAE sample counts the reference reported
+
+def panel_keys(proto: str, ks=KS) -> list[str]:
+    "Metric names of one protocol's bounds, e.g. `['cs236/nelbo', ..., 'cs236/niwae_10']`."
+    return [f'{proto}/{n}' for n in ('nelbo', 'kl', 'rec')] + [f'{proto}/niwae_{k}' for k in ks]
+
+def protocol_bounds(model, proto: str, ks=KS, ddir=None, have: dict | None = None, progress: bool = False) -> dict:
+    """Negative ELBO (with KL and rec) and negative IWAE-k on one protocol, keyed like `'cs236/niwae_10'`.
     CS236: the 100 images, the ELBO averaged over 100 draws and IWAE-k over max(100 // k, 1) draws, as in the
     reference. Test: all 10,000 images, one draw each. Metrics already in `have` are kept, not recomputed."""
     out = dict(have or {})
-    for proto, ks in (('cs236', ks_cs236), ('test', ks_test)):
-        wanted = [f'{proto}/{n}' for n in ('nelbo', 'kl', 'rec')] + [f'{proto}/niwae_{k}' for k in ks]
-        if all(w in out for w in wanted): continue
-        x, _ = eval_set(proto, ddir)
-        if f'{proto}/nelbo' not in out:
-            out.update({f'{proto}/{n}': v for n, v in evaluate_nelbo(model, x, repeat=100 if proto == 'cs236' else 1).items()})
-        for k in tqdm([k for k in ks if f'{proto}/niwae_{k}' not in out], desc=f'{proto} IWAE', disable=not progress):
-            xr = x.repeat(max(100 // k, 1), 1) if proto == 'cs236' else x
-            out[f'{proto}/niwae_{k}'] = evaluate_niwae(model, xr, k)
+    if all(w in out for w in panel_keys(proto, ks)): return out
+    x, _ = eval_set(proto, ddir)
+    if f'{proto}/nelbo' not in out:
+        out.update({f'{proto}/{n}': v for n, v in evaluate_nelbo(model, x, repeat=100 if proto == 'cs236' else 1).items()})
+    for k in tqdm([k for k in ks if f'{proto}/niwae_{k}' not in out], desc=f'{proto} IWAE', disable=not progress):
+        xr = x.repeat(max(100 // k, 1), 1) if proto == 'cs236' else x
+        out[f'{proto}/niwae_{k}'] = evaluate_niwae(model, xr, k)
     return out
+
+def bound_panel(model, ks_cs236=KS, ks_test=KS, ddir=None, progress=True, have: dict | None = None) -> dict:
+    "`protocol_bounds` on both protocols: the CS236 subset with `ks_cs236`, the full test set with `ks_test`."
+    out = protocol_bounds(model, 'cs236', ks_cs236, ddir, have, progress)
+    return protocol_bounds(model, 'test', ks_test, ddir, out, progress)
 
 def git_commit() -> str:
     "The current git commit (with '+dirty' when the tree has changes), or 'unknown'."
@@ -254,13 +262,11 @@ def run_seed(make_model, run_dir, seed: int = 0, panel: dict | None = None, reus
         if c['key']['iteration'] == it: have = c['metrics']
     metrics = bound_panel(model, ddir=kw.get('ddir'), progress=False, have=have, **(panel or {}))
     if metrics != have: cache.write_text(json.dumps({'key': {'iteration': it}, 'metrics': metrics}))
-    wanted = {f'{p}/{n}' for p in ('cs236', 'test') for n in ('nelbo', 'kl', 'rec')} | \
-             {f'cs236/niwae_{k}' for k in (panel or {}).get('ks_cs236', (1, 10, 100, 1000))} | \
-             {f'test/niwae_{k}' for k in (panel or {}).get('ks_test', (1, 10, 100, 1000))}
+    wanted = set(panel_keys('cs236', (panel or {}).get('ks_cs236', KS)) + panel_keys('test', (panel or {}).get('ks_test', KS)))
     return model, hist, {k: v for k, v in metrics.items() if k in wanted}
 
 def run_experiment(make_model, config: dict, seeds=(0, 1, 2), iter_max: int = 20000, run: str = 'runs',
-                   results: str | None = None, ks=(1, 10, 100, 1000), niwae_5000: bool = True, **kw):
+                   results: str | None = None, ks=KS, niwae_5000: bool = True, **kw):
     """A chapter's experiment: `run_seed` for every seed (run directories named from `config`, e.g.
     'vae_z=10_constant_seed=0'), IWAE-5000 on the test set for the first seed, then the results file.
     Returns `(models, curves, runs, summary)`."""
