@@ -109,16 +109,16 @@ CS236_TRAIN_IDX = [
     [2105, 3942, 3191, 430, 4187, 2446, 2659, 1589, 2956, 2681], [4180, 2251, 4420, 4870, 1071, 4735, 6132, 5251, 5068, 1204],
     [3918, 1167, 1684, 3299, 2767, 2957, 4469, 560, 5425, 1605], [5795, 1472, 3678, 256, 3762, 5412, 1954, 816, 2435, 1634]]
 
-def cs236_indices(split: str) -> torch.Tensor:
+def cs236_indices(split: str, ddir=None) -> torch.Tensor:
     "Positions in the official `split` of the 100 CS236 images (digit 0..9, table order): `(100,)` int64."
     table = {'test': CS236_TEST_IDX, 'train': CS236_TRAIN_IDX}[split]
-    _, y = load_mnist(split)
+    _, y = load_mnist(split, ddir)
     return torch.cat([torch.nonzero(y == d).squeeze(1)[torch.tensor(row)] for d, row in enumerate(table)])
 
 def cs236_subset(split: str = 'test', ddir=None) -> tuple[torch.Tensor, torch.Tensor]:
     "The CS236 subset of `split`: grey `X: (100, 784)` and labels `y: (100,)`; the test subset is what the protocol binarizes."
     X, y = load_mnist(split, ddir)
-    idx = cs236_indices(split)
+    idx = cs236_indices(split, ddir)
     return X[idx], y[idx]
 
 # %% ../nbs/00a_data.ipynb #c023

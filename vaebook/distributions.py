@@ -41,9 +41,24 @@ def kl_cat(q: torch.Tensor, log_q: torch.Tensor, log_p: torch.Tensor) -> torch.T
     return (q * (log_q - log_p)).nan_to_num().sum(-1)
 
 # %% ../nbs/00b_distributions.ipynb #c014
+class _BernoulliLogLik(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, logits):
+        ctx.save_for_backward(x, logits)
+        softplus = logits.clamp(min=0).add_((-logits.abs()).exp_().add_(1).log_())
+        return (x * logits).sum(-1) - softplus.sum(-1)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, logits = ctx.saved_tensors
+        g = g.unsqueeze(-1)
+        gx = (logits * g).sum_to_size(x.shape) if ctx.needs_input_grad[0] else None
+        gl = ((x - torch.sigmoid(logits)) * g).sum_to_size(logits.shape) if ctx.needs_input_grad[1] else None
+        return gx, gl
+
 def log_bernoulli_with_logits(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
-    "log Bernoulli(x; sigmoid(logits)) summed over the last axis; `x, logits: (..., d)` -> `(...)`."
-    return (x * logits).sum(-1) - F.softplus(logits).sum(-1)
+    "log Bernoulli(x; sigmoid(logits)) summed over the last axis; `x, logits: (..., d)` (broadcastable) -> `(...)`."
+    return _BernoulliLogLik.apply(x, logits)
 
 # %% ../nbs/00b_distributions.ipynb #c017
 def log_sum_exp(x: torch.Tensor, dim: int = -1) -> torch.Tensor:

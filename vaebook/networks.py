@@ -9,10 +9,28 @@ from torch import nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['mlp', 'gaussian_parameters', 'Encoder', 'Decoder', 'Classifier', 'svhn_encoder', 'svhn_decoder']
+__all__ = ['ELU', 'mlp', 'gaussian_parameters', 'each_label_linear', 'Encoder', 'Decoder', 'Classifier', 'svhn_encoder',
+           'svhn_decoder']
 
-# %% ../nbs/00c_networks.ipynb #c004
-def mlp(sizes: list[int], act=nn.ELU) -> nn.Sequential:
+# %% ../nbs/00c_networks.ipynb #c005
+class _ELU(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = a.clamp(max=0).exp_().sub_(1).add_(a.clamp(min=0))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        out, = ctx.saved_tensors
+        return g * (out + 1).clamp_(max=1)
+
+class ELU(nn.Module):
+    "ELU with alpha = 1, like `nn.ELU()` (first derivatives only); no parameters, so checkpoints are interchangeable."
+    def forward(self, a): return _ELU.apply(a)
+
+# %% ../nbs/00c_networks.ipynb #c007
+def mlp(sizes: list[int], act=ELU) -> nn.Sequential:
     "Linear layers of `sizes` with `act` between them (none after the last)."
     layers = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -25,7 +43,14 @@ def gaussian_parameters(h: torch.Tensor, dim: int = -1) -> tuple[torch.Tensor, t
     m, h = torch.split(h, h.size(dim) // 2, dim=dim)
     return m, F.softplus(h) + 1e-8
 
-# %% ../nbs/00c_networks.ipynb #c007
+# %% ../nbs/00c_networks.ipynb #c010
+def each_label_linear(lin: nn.Linear, u: torch.Tensor) -> torch.Tensor:
+    "`lin([u, one_hot(y)])` for every label y: `u: (1 or y_dim, ..., d)` -> `(y_dim, ..., out)`, `u`'s product computed once."
+    d = u.shape[-1]
+    wy = lin.weight[:, d:].T                                  # (y_dim, out): the column each one-hot label selects
+    return F.linear(u, lin.weight[:, :d], lin.bias) + wy.reshape(len(wy), *[1] * (u.dim() - 2), -1)
+
+# %% ../nbs/00c_networks.ipynb #c011
 class Encoder(nn.Module):
     "q(z | x[, y]): `x: (batch, x_dim)`, optional one-hot `y: (batch, y_dim)` -> `qm, qv: (batch, z_dim)`."
     def __init__(self, z_dim: int, x_dim: int = 784, y_dim: int = 0, h: int = 300):
@@ -33,6 +58,9 @@ class Encoder(nn.Module):
         self.net = mlp([x_dim + y_dim, h, h, 2 * z_dim])
     def forward(self, x, y=None):
         return gaussian_parameters(self.net(x if y is None else torch.cat([x, y], -1)))
+    def each_label(self, x):
+        "q(z | x, y) for every one-hot y at once: `x: (batch, x_dim)` -> `qm, qv: (y_dim, batch, z_dim)`."
+        return gaussian_parameters(self.net[1:](each_label_linear(self.net[0], x[None])))
 
 class Decoder(nn.Module):
     "p(x | z[, y]): `z: (..., z_dim)`, optional one-hot `y: (..., y_dim)` -> logits or means `(..., x_dim)`."
@@ -41,6 +69,9 @@ class Decoder(nn.Module):
         self.net = mlp([z_dim + y_dim, h, h, x_dim])
     def forward(self, z, y=None):
         return self.net(z if y is None else torch.cat([z, y], -1))
+    def each_label(self, z):
+        "Logits for label y = i from `z[i]`: `z: (y_dim, ..., z_dim)` -> `(y_dim, ..., x_dim)`."
+        return self.net[1:](each_label_linear(self.net[0], z))
 
 class Classifier(nn.Module):
     "q(y | x): `x: (batch, x_dim)` -> logits `(batch, y_dim)`; 784-300-300-10 with ReLU."
@@ -49,7 +80,7 @@ class Classifier(nn.Module):
         self.net = mlp([x_dim, h, h, y_dim], act=nn.ReLU)
     def forward(self, x): return self.net(x)
 
-# %% ../nbs/00c_networks.ipynb #c010
+# %% ../nbs/00c_networks.ipynb #c014
 def svhn_encoder(z_dim: int = 10, y_dim: int = 10) -> Encoder:
     "q(z | x, y) for SVHN: 3072 + y_dim -> 500 -> 500 -> 2 z_dim."
     return Encoder(z_dim, x_dim=3072, y_dim=y_dim, h=500)

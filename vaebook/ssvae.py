@@ -33,12 +33,10 @@ class SSVAE(nn.Module):
         log_q = logits.log_softmax(-1)                                       # (B, Y)
         q = log_q.exp()
         kl_y = kl_cat(q, log_q, torch.full_like(log_q, -math.log(Y)))        # (B,)
-        y = torch.eye(Y, device=x.device).repeat_interleave(B, 0)            # (Y*B, Y): label-major
-        xr = x.repeat(Y, 1)                                                  # (Y*B, 784)
-        qm, qv = self.enc(xr, y)
+        qm, qv = self.enc.each_label(x)                                      # (Y, B, z): label-major
         z = sample_gaussian(qm, qv)
-        kl_z = kl_normal(qm, qv, torch.zeros_like(qm), torch.ones_like(qv)).reshape(Y, B)
-        rec = -log_bernoulli_with_logits(xr, self.dec(z, y)).reshape(Y, B)
+        kl_z = kl_normal(qm, qv, torch.zeros_like(qm), torch.ones_like(qv))  # (Y, B)
+        rec = -log_bernoulli_with_logits(x, self.dec.each_label(z))          # (Y, B)
         kl_z, rec = (q.T * kl_z).sum(0), (q.T * rec).sum(0)                  # expectations under q(y|x)
         return (kl_y + kl_z + rec).mean(), kl_z.mean(), kl_y.mean(), rec.mean()
 
