@@ -40,9 +40,9 @@ def train_flops(name, z=10, k=500, bs=100):
     "Forward + backward FLOPs of one training iteration (matmuls only; backward counted as twice the forward)."
     enc, dec = mlp_macs([784, 300, 300, 2 * z]), mlp_macs([z, 300, 300, 784])
     if name in ('vae', 'gmvae'): macs = bs * (enc + dec)
-    elif name == 'ssvae':
+    elif name == 'ssvae':  # what our code multiplies: x's share of the encoder's first layer once, the rest per label
         cls = mlp_macs([784, 300, 300, 10])
-        macs = 2 * bs * cls + 10 * bs * (mlp_macs([794, 300, 300, 128]) + mlp_macs([74, 300, 300, 784]))
+        macs = 2 * bs * cls + bs * 784 * 300 + 10 * bs * (mlp_macs([300, 300, 128]) + mlp_macs([64, 300, 300, 784]))
     else: macs = bs * (mlp_macs([3082, 500, 500, 20]) + mlp_macs([20, 500, 500, 3072]))
     return 6 * macs
 
@@ -78,40 +78,50 @@ def main():
 
     # --- training iterations per second
     root = _mnist_root(data_dir())
-    ours_mnist, base_mnist = mnist_batches(100, 0), baseline.dataloader_batches(root, 100, 0)
     xl, yl = cs236_subset('train')
     X, y = fsvae_data('colored-mnist', 'train')
-    fs = Batches(X, y, 100, 0)
-    cases = {
-        'vae': (lambda: VAE(10), ours_mnist, lambda m: baseline.train_baseline(m, base_mnist, iters)),
-        'gmvae': (lambda: GMVAE(10, 500), ours_mnist, lambda m: baseline.train_baseline(m, base_mnist, iters)),
-        'ssvae': (lambda: SSVAE(64, gw=1, cw=100), ssvae_batches(100, 0),
-                  lambda m: baseline.train_baseline(m, base_mnist, iters // 4, extra=lambda: (torch.bernoulli(xl), yl))),
-        'fsvae': (lambda: FSVAE(10), fs, None),
+    mnist_l = baseline.mnist_loader(root, 100, 0)
+    ssvae_l = ((x, torch.bernoulli(xl), yl) for x in baseline.mnist_loader(root, 100, 0))
+    cases = {  # name: (model, our batches, baseline batches, baseline loss, iterations)
+        'vae': (lambda: VAE(10), mnist_batches(100, 0), mnist_l, baseline.vae_loss, iters),
+        'gmvae': (lambda: GMVAE(10, 500), mnist_batches(100, 0), mnist_l, baseline.vae_loss, iters),
+        'ssvae': (lambda: SSVAE(64, gw=1, cw=100), ssvae_batches(100, 0), ssvae_l, baseline.ssvae_loss, iters // 4),
+        'fsvae': (lambda: FSVAE(10), Batches(X, y, 100, 0), baseline.image_loader(X, y, 100, 0), baseline.fsvae_loss, iters // 4),
     }
-    for name, (make, batches, base) in cases.items():
-        n = iters // 4 if name in ('ssvae', 'fsvae') else iters
+    for name, (make, batches, base_batches, base_loss, n) in cases.items():
         ours = ours_train_rate(make, batches, n, reps)
-        row = {'ours_it_s': ours, 'gflops': train_flops(name) * ours / 1e9}
+        row = {'iterations': n, 'ours_it_s': ours, 'gflops': train_flops(name) * ours / 1e9}
         row['fraction_of_peak'] = row['gflops'] / peak
-        if base is not None:
-            seed_everything(0)
-            base(make())  # warm-up
-            row['baseline_it_s'] = statistics.median(1 / base(make()) for _ in range(reps))
-            row['ratio'] = ours / row['baseline_it_s']
+        seed_everything(0)
+        baseline.train_baseline(baseline.stock(make()), base_batches, base_loss, n)  # warm-up
+        row['baseline_it_s'] = statistics.median(1 / baseline.train_baseline(baseline.stock(make()), base_batches, base_loss, n)
+                                                 for _ in range(reps))
+        row['ratio'] = ours / row['baseline_it_s']
         res['training'][name] = row
-        print(f"train {name:6s}: {ours:7.1f} it/s" + (f" vs baseline {row['baseline_it_s']:7.1f} it/s = {row['ratio']:.2f}x" if 'ratio' in row else '') +
+        print(f"train {name:6s}: {ours:7.1f} it/s vs baseline {row['baseline_it_s']:7.1f} it/s = {row['ratio']:.2f}x"
               f"  ({row['gflops']:.1f} GFLOP/s, {100 * row['fraction_of_peak']:.0f}% of peak)")
+
+    # --- the elementwise functions this torch build runs slowly, at SSVAE-iteration sizes
+    from vaebook.networks import ELU
+    from vaebook.distributions import log_bernoulli_with_logits
+    a, lg, xb = torch.randn(1000, 300), torch.randn(1000, 784) * 5, torch.bernoulli(torch.rand(1000, 784))
+    stock_elu = torch.nn.ELU()
+    ew = {'elu_stock_ms': median_time(lambda: stock_elu(a), 50) * 1e3, 'elu_ours_ms': median_time(lambda: ELU()(a), 50) * 1e3,
+          'bernoulli_stock_ms': median_time(lambda: baseline.bce(xb, lg), 50) * 1e3,
+          'bernoulli_ours_ms': median_time(lambda: log_bernoulli_with_logits(xb, lg), 50) * 1e3}
+    res['elementwise'] = ew
+    print(f"ELU on 1000x300: stock {ew['elu_stock_ms']:.2f} ms, ours {ew['elu_ours_ms']:.2f} ms; Bernoulli log-likelihood on "
+          f"1000x784: stock {ew['bernoulli_stock_ms']:.2f} ms, ours {ew['bernoulli_ours_ms']:.2f} ms")
 
     # --- IWAE-1000 evaluation, images per second
     x = eval_set('test')[0][:n_img]
     k = 1000
     for name, make in (('vae', lambda: VAE(10)), ('gmvae', lambda: GMVAE(10, 500))):
-        seed_everything(0); m = make().eval()
+        seed_everything(0); m = make().eval(); mb = baseline.stock(m)
         ours = n_img / median_time(lambda: evaluate_niwae(m, x, k), reps)
         best = None
         for c in (1, 4, 16):
-            rate = n_img / median_time(lambda: baseline.niwae_duplicate(m, x, k, c), max(1, reps - 1))
+            rate = n_img / median_time(lambda: baseline.niwae_duplicate(mb, x, k, c), max(1, reps - 1))
             if best is None or rate > best[1]: best = (c, rate)
         dec_flops = 2 * mlp_macs([10, 300, 300, 784])
         limit = peak * 1e9 / (dec_flops * k)

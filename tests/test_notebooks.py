@@ -19,7 +19,7 @@ def test_export_matches_package(tmp_path):
 
 def test_chapters_have_papermill_parameters():
     import papermill
-    for nb in ('01_vae', '02_gmvae', '03_iwae'):
+    for nb in ('01_vae', '02_gmvae', '03_iwae', '04_ssvae', '05_fsvae'):
         params = papermill.inspect_notebook(str(ROOT / 'nbs' / f'{nb}.ipynb'))
         assert params, f'{nb} has no cell tagged "parameters"'
     assert {'iter_max', 'z', 'seeds', 'device', 'data_dir', 'run', 'reuse'} <= set(papermill.inspect_notebook(str(ROOT / 'nbs/01_vae.ipynb')))
@@ -34,3 +34,17 @@ def test_nbdev_clean_keeps_parameters_tag(tmp_path):
     assert r.returncode == 0, r.stderr
     cells = json.loads((tmp_path / 'x.ipynb').read_text())['cells']
     assert any('parameters' in c.get('metadata', {}).get('tags', []) for c in cells)
+
+
+def test_papermill_gw_reaches_the_loss(tmp_path, mnist_dir):
+    "`-p gw 0.001` must train with 0.001: the logged loss is 0.001 * nelbo + 100 * ce, and the results say 0.001."
+    r = run([str(BIN / 'papermill'), 'nbs/04_ssvae.ipynb', str(tmp_path / 'out.ipynb'), '-p', 'gw', '0.001',
+             '-p', 'iter_max', '4', '-y', 'seeds: [0]', '-p', 'run', str(tmp_path / 'runs'),
+             '-p', 'results', str(tmp_path / 'ssvae.json')])
+    assert r.returncode == 0, r.stderr[-3000:]
+    [log] = (tmp_path / 'runs').glob('ssvae_*gw=0.001_*seed=0/metrics.jsonl')
+    row = json.loads(log.read_text().splitlines()[-1])
+    assert row['iteration'] == 4
+    assert abs(row['loss'] - (0.001 * row['nelbo'] + 100 * row['ce'])) < 1e-4 * row['loss']
+    res = json.loads((tmp_path / 'ssvae.json').read_text())
+    assert res['runs']['gw=0.001/seed=0']['gw'] == 0.001 and set(res['summary']) == {'accuracy/gw=0.001'}

@@ -91,7 +91,9 @@ def train(model: torch.nn.Module, batches: Callable[[int], object], run_dir: str
     ckpt, log = run_dir / 'checkpoint.pt', run_dir / 'metrics.jsonl'
     config = dict(config or {})
     model.to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    # the fused update is one kernel per parameter instead of a dozen elementwise passes: on a 2-core CPU the
+    # optimizer step of foreach Adam was a third of a VAE iteration
+    opt = torch.optim.Adam(model.parameters(), lr=lr, fused=torch.device(device).type in ('cpu', 'cuda') or None)
     if schedule == 'constant': lam = lambda i: 1.0
     elif schedule == 'cosine': lam = lambda i: 0.5 * (1 + math.cos(math.pi * min(i, iter_max) / iter_max))
     else: raise ValueError(f"schedule must be 'constant' or 'cosine', not {schedule!r}")
