@@ -8,9 +8,9 @@ import argparse, json, math, os, shutil, subprocess, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['MODELS', 'DEFAULT_Z', 'CHAPTERS', 'LITERATURE', 'RECIPES', 'parser', 'model_config', 'run_name', 'make_model',
-           'make_batches', 'evaluate', 'main', 'prepare_for_book', 'headline_markdown', 'dedupe_inline_scripts',
-           'build_book', 'book_main']
+__all__ = ['MODELS', 'DEFAULT_Z', 'CHAPTERS', 'BOOK_PARAMS', 'READS_ONLY', 'LITERATURE', 'REFERENCE_SSVAE', 'RECIPES', 'parser',
+           'model_config', 'run_name', 'make_model', 'make_batches', 'evaluate', 'main', 'prepare_for_book',
+           'headline_markdown', 'dedupe_inline_scripts', 'build_book', 'book_main']
 
 # %% ../nbs/00e_cli.ipynb #c005
 MODELS = ('vae', 'gmvae', 'ssvae', 'fsvae')
@@ -147,7 +147,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 # %% ../nbs/00e_cli.ipynb #c016
-CHAPTERS = ('01_vae', '02_gmvae', '03_iwae')
+CHAPTERS = ('01_vae', '02_gmvae', '03_iwae', '04_ssvae', '05_fsvae', '06_performance')
+# papermill parameters each chapter's book copy runs with (SVHN cannot be downloaded offline); chapters 3 and 6 only
+# read results, so they take no device
+BOOK_PARAMS = {'05_fsvae': ['-p', 'dataset', 'colored-mnist']}
+READS_ONLY = ('03_iwae', '06_performance')
 
 def prepare_for_book(path):
     "Make an executed notebook read well in Jupyter Book: drop `#|` lines, remove `#| hide` and export-only cells."
@@ -165,19 +169,23 @@ def prepare_for_book(path):
     nbformat.write(nb, path)
 
 # Published numbers, for context (another architecture and budget): Burda et al. (2015), Table 1, a VAE with one
-# stochastic layer of 50 units trained with k=1 on binarized MNIST, test NLL estimated with IWAE-5000.
-LITERATURE = {('vae', 'niwae_5000'): (86.76, 'Burda et al. 2015')}
+# stochastic layer of 50 units trained with k=1 on binarized MNIST, test NLL estimated with IWAE-5000; Kingma et al.
+# (2014), Table 1, M2 with 100 labels: 11.97% test error.
+LITERATURE = {('vae', 'niwae_5000'): (86.76, 'Burda et al. 2015'), ('ssvae', 'accuracy'): (88.03, 'Kingma et al. 2014, M2')}
+# the reference project's SSVAE accuracies (%), by the gw its course code ran them with
+REFERENCE_SSVAE = {0.0: 75.7, 1.0: 93.9}
 
 RECIPES = {'': 'reference', '_cosine': 'cosine lr'}
 
 def headline_markdown(results_dir) -> str:
-    "The book's headline table (markdown), generated from `results_dir/{vae,gmvae}[_cosine].json`."
+    "The book's headline tables (markdown), generated from `results_dir/{vae,gmvae}[_cosine].json`, `ssvae.json`, `fsvae.json`."
     from vaebook.training import REFERENCE, fmt
+    results_dir = Path(results_dir)
     rows = ['| model | recipe | metric | CS236 subset (100) | reference (CS236) | full test set (10,000) | literature |',
             '| --- | --- | --- | --- | --- | --- | --- |']
     for m in ('vae', 'gmvae'):
         for suffix, recipe in RECIPES.items():
-            f = Path(results_dir) / f'{m}{suffix}.json'
+            f = results_dir / f'{m}{suffix}.json'
             if not f.exists(): continue
             s = json.loads(f.read_text())['summary']
             for key in ('nelbo', 'kl', 'rec', 'niwae_1000', 'niwae_5000'):
@@ -187,7 +195,27 @@ def headline_markdown(results_dir) -> str:
                 test = '–' if t is None else fmt(t) + (f" (n={t['n']})" if t['n'] == 1 else '')
                 rows.append(f"| {m.upper()} | {recipe} | {key} | {fmt(s.get(f'cs236/{key}')) or '–'} | "
                             f"{f'{ref:.2f}' if ref else '–'} | {test} | {f'{lit[0]:.2f} ({lit[1]})' if lit else '–'} |")
-    return '\n'.join(rows) + '\n'
+    out = '\n'.join(rows) + '\n'
+    f = results_dir / 'ssvae.json'
+    if f.exists():
+        s = json.loads(f.read_text())['summary']
+        lit = LITERATURE[('ssvae', 'accuracy')]
+        rows = ['| model | gw (cw = 100) | test accuracy, % (10,000 images) | seeds | reference | literature |',
+                '| --- | --- | --- | --- | --- | --- |']
+        for key in sorted(s, key=lambda k: float(k.split('=')[1])):
+            g, a = float(key.split('=')[1]), s[key]
+            pct = {'mean': 100 * a['mean'], 'sem': 100 * a['sem'], 'n': a['n']}
+            ref = REFERENCE_SSVAE.get(g)
+            rows.append(f"| SSVAE | {g:g} | {fmt(pct, 1)} | {a['n']} | {f'{ref:.1f}' if ref else '–'} | "
+                        f"{f'{lit[0]:.2f} ({lit[1]})' if g == 1 else '–'} |")
+        out += '\n' + '\n'.join(rows) + '\n'
+    f = results_dir / 'fsvae.json'
+    if f.exists():
+        r = json.loads(f.read_text()); s = r['summary']
+        parts = ', '.join(f"{k} {fmt(s[f'test/{k}'], 1)}" for k in ('nelbo', 'kl', 'rec'))
+        out += (f"\nFSVAE on {r['settings']['dataset']} ({r['settings']['iter_max']:,} iterations, {s['test/nelbo']['n']} seed): "
+                f"test {parts} nats per image.\n")
+    return out
 
 def dedupe_inline_scripts(page: Path):
     "Drop repeated inline `<script>` lines from a built page (jupyter-book 1.0 writes sphinx-thebe's config twice, and the second `const` declaration is a console error)."
@@ -229,7 +257,7 @@ def book_main(argv: list[str] | None = None) -> int:
     for ch in ([] if a.skip_run else a.chapters):
         out = root / 'book' / f'{ch}.ipynb'
         print(f'running {ch} ...', flush=True)
-        params = [] if ch == '03_iwae' else ['-p', 'device', a.device]
+        params = ([] if ch in READS_ONLY else ['-p', 'device', a.device]) + BOOK_PARAMS.get(ch, [])
         r = subprocess.run([sys.executable, '-m', 'papermill', str(root / 'nbs' / f'{ch}.ipynb'), str(out), '--cwd', str(root),
                             *params], env=env)
         if r.returncode: print(f'vaebook-book: error: chapter {ch} failed; see {out}', file=sys.stderr); return 1
