@@ -243,11 +243,11 @@ def git_commit() -> str:
         return c + ('+dirty' if dirty else '')
     except Exception: return 'unknown'
 
-def write_results(path, runs: dict, settings: dict) -> dict:
-    "Write `{summary, runs, settings, commit}` to `path`; `runs` maps a seed to its metrics dict. Returns the summary."
+def write_results(path, runs: dict, settings: dict, **extra) -> dict:
+    "Write `{summary, runs, settings, commit, **extra}` to `path`; `runs` maps a seed to its metrics dict. Returns the summary."
     keys = sorted({k for r in runs.values() for k in r})
     summary = {k: summarize([r[k] for r in runs.values() if k in r]) for k in keys}
-    res = {'summary': summary, 'runs': {str(s): r for s, r in runs.items()}, 'settings': settings, 'commit': git_commit()}
+    res = {'summary': summary, 'runs': {str(s): r for s, r in runs.items()}, 'settings': settings, 'commit': git_commit(), **extra}
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(res, indent=1))
     return summary
