@@ -41,3 +41,37 @@ def test_executed_chapter_matches_results(chapter):
 def test_headline_is_generated():
     from vaebook.cli import headline_markdown
     assert (ROOT / 'book' / '_headline.md').read_text() == headline_markdown(ROOT / 'book' / 'results')
+
+
+def test_ssvae_results():
+    f = ROOT / 'book' / 'results' / 'ssvae.json'
+    assert f.exists(), f'{f} missing: run nbs/04_ssvae.ipynb with papermill (see book/reproduce.md)'
+    r = json.loads(f.read_text())
+    s = r['summary']
+    assert {f'accuracy/gw={g}' for g in ('0', '0.001', '0.01', '0.1', '1')} <= set(s)
+    assert s['accuracy/gw=0']['n'] >= 3 and s['accuracy/gw=1']['n'] >= 3     # the two readings, with seeds
+    assert r['settings']['cw'] == 100 and r['settings']['z'] == 64 and r['commit'] not in ('', 'unknown')
+    for run in r['runs'].values():   # full settings everywhere, and the summary is the runs' mean
+        assert run['iter_max'] == 30000 and run['cw'] == 100
+    for key, v in s.items():
+        g = float(key.split('=')[1])
+        accs = [run['accuracy'] for run in r['runs'].values() if run['gw'] == g]
+        assert len(accs) == v['n'] and abs(sum(accs) / len(accs) - v['mean']) < 1e-12
+    nb = json.loads((ROOT / 'book' / '04_ssvae.ipynb').read_text())
+    assert nb['metadata'].get('papermill', {}).get('exception') in (None, False)
+    assert f"{100 * s['accuracy/gw=1']['mean']:.2f}" in json.dumps(nb['cells'])
+
+
+def test_fsvae_results():
+    f = ROOT / 'book' / 'results' / 'fsvae.json'
+    assert f.exists(), f'{f} missing: run nbs/05_fsvae.ipynb with papermill (see book/reproduce.md)'
+    r = json.loads(f.read_text())
+    # the chapter's first paragraph says its copy ran on the coloured-MNIST stand-in: keep that true
+    assert r['dataset'] == r['settings']['dataset'] == 'colored-mnist'
+    nb = json.loads((ROOT / 'book' / '05_fsvae.ipynb').read_text())
+    assert nb['metadata']['papermill']['parameters']['dataset'] == 'colored-mnist'
+    assert nb['metadata']['papermill'].get('exception') in (None, False)
+    assert r['settings']['iter_max'] == 20000
+    for run in r['runs'].values():
+        assert abs(run['test/nelbo'] - run['test/kl'] - run['test/rec']) < 1e-2
+    assert f"{r['summary']['test/nelbo']['mean']:.1f}" in json.dumps(nb['cells'])
