@@ -69,3 +69,14 @@ def test_truncated_checkpoint(tmp_path, mnist_dir):
         r = run([VAEBOOK, *extra, *args])
         assert r.returncode == 1 and 'truncated' in one_error_line(r), r.stderr
     assert ck.read_bytes() == data[:len(data) // 2]   # left as it was, for the user to inspect
+
+
+def test_ssvae_reads_only_the_data_dir_given(tmp_path, mnist_dir):
+    "--data-dir alone (no VAEBOOK_DATA, an empty cache) is enough for the SSVAE, whose labelled set is a CS236 subset."
+    import os
+    env = {k: v for k, v in os.environ.items() if k != 'VAEBOOK_DATA'}
+    env['VAEBOOK_CACHE'] = str(tmp_path / 'cache')
+    r = run([VAEBOOK, '--model', 'ssvae', '--gw', '0.5', '--train', '--iwae', '--iter_max', '3', '--device', 'cpu',
+             '--data-dir', str(mnist_dir), '--runs-dir', str(tmp_path / 'runs')], env=env)
+    assert r.returncode == 0, r.stderr
+    assert 'accuracy' in r.stdout.lower(), r.stdout
