@@ -17,7 +17,9 @@ __all__ = ['VAE']
 class VAE(nn.Module):
     "Gaussian-latent VAE on binarized MNIST: encoder q(z|x), Bernoulli decoder p(x|z), standard normal prior."
     name = 'vae'
-    chunk_rows = 20000  # (image, sample) pairs decoded at once by the IWAE bound
+    # (image, sample) pairs decoded at once by the IWAE bound: small enough that a chunk's (rows, 784) logits stay in
+    # a CPU's L3 cache through the elementwise passes (2,000 ran 1.9x faster than 20,000 on the book's machine)
+    chunk_rows = 2000
 
     def __init__(self, z_dim: int = 10, x_dim: int = 784, h: int = 300):
         super().__init__()
