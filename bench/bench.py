@@ -4,7 +4,7 @@ straightforward baseline in bench/baseline.py, in one process and one run so tha
     VAEBOOK_DATA=../shared/data python bench/bench.py [--out book/results/bench.json] [--quick]
 
 Every throughput is the median of several repetitions; ratios are ours / baseline from the same run."""
-import argparse, json, os, platform, resource, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, platform, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 import torch
 
@@ -57,9 +57,10 @@ def ours_train_rate(make, batches, iters, reps):
 
 
 def peak_rss_mb(code):
-    "Peak resident memory (MB) of a fresh Python process running `code`."
-    r = subprocess.run([sys.executable, '-c', code + '\nimport resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)'],
-                       capture_output=True, text=True, env={**os.environ})
+    """Peak resident memory (MB) of a fresh Python process running `code`: its own VmHWM, which starts afresh at exec
+    (getrusage's ru_maxrss would carry over the parent's peak)."""
+    probe = "\nprint(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))"
+    r = subprocess.run([sys.executable, '-c', code + probe], capture_output=True, text=True, env={**os.environ})
     if r.returncode: raise RuntimeError(r.stderr)
     return int(r.stdout.split()[-1]) / 1024
 
@@ -104,9 +105,9 @@ def main():
     # --- the elementwise functions this torch build runs slowly, at SSVAE-iteration sizes
     from vaebook.networks import ELU
     from vaebook.distributions import log_bernoulli_with_logits
-    a, lg, xb = torch.randn(1000, 300), torch.randn(1000, 784) * 5, torch.bernoulli(torch.rand(1000, 784))
+    h, lg, xb = torch.randn(1000, 300), torch.randn(1000, 784) * 5, torch.bernoulli(torch.rand(1000, 784))
     stock_elu = torch.nn.ELU()
-    ew = {'elu_stock_ms': median_time(lambda: stock_elu(a), 50) * 1e3, 'elu_ours_ms': median_time(lambda: ELU()(a), 50) * 1e3,
+    ew = {'elu_stock_ms': median_time(lambda: stock_elu(h), 50) * 1e3, 'elu_ours_ms': median_time(lambda: ELU()(h), 50) * 1e3,
           'bernoulli_stock_ms': median_time(lambda: baseline.bce(xb, lg), 50) * 1e3,
           'bernoulli_ours_ms': median_time(lambda: log_bernoulli_with_logits(xb, lg), 50) * 1e3}
     res['elementwise'] = ew
