@@ -235,11 +235,13 @@ def bound_panel(model, ks_cs236=KS, ks_test=KS, ddir=None, progress=True, have: 
     return protocol_bounds(model, 'test', ks_test, ddir, out, progress)
 
 def git_commit() -> str:
-    "The current git commit (with '+dirty' when the tree has changes), or 'unknown'."
+    "The current git commit (with '+dirty' when code outside book/ has changes), or 'unknown'."
     import subprocess
     try:
         c = subprocess.run(['git', 'rev-parse', 'HEAD'], capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], capture_output=True, text=True).stdout.strip()
+        # the executed chapters and results under book/ are outputs (a chapter rewrites its copy while it runs), not code
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no', '--', '.', ':!book'],
+                               capture_output=True, text=True).stdout.strip()
         return c + ('+dirty' if dirty else '')
     except Exception: return 'unknown'
 
