@@ -70,7 +70,7 @@ def main():
     p.add_argument('--out', default='book/results/bench.json')
     p.add_argument('--quick', action='store_true', help='fewer iterations and repetitions (a smoke run; numbers are noisier)')
     a = p.parse_args()
-    iters, reps, n_img = (30, 2, 100) if a.quick else (200, 3, 1000)
+    iters, reps, n_img = (30, 2, 100) if a.quick else (500, 3, 1000)
     res = {'machine': {'cpu': platform.processor() or platform.machine(), 'threads': torch.get_num_threads(),
                        'torch': torch.__version__}, 'training': {}, 'iwae': {}}
     peak = matmul_peak()

