@@ -204,9 +204,8 @@ def headline_markdown(results_dir) -> str:
                 '| --- | --- | --- | --- | --- | --- |']
         for key in sorted(s, key=lambda k: float(k.split('=')[1])):
             g, a = float(key.split('=')[1]), s[key]
-            pct = {'mean': 100 * a['mean'], 'sem': 100 * a['sem'], 'n': a['n']}
             ref = REFERENCE_SSVAE.get(g)
-            rows.append(f"| SSVAE | {g:g} | {fmt(pct, 1)} | {a['n']} | {f'{ref:.1f}' if ref else '–'} | "
+            rows.append(f"| SSVAE | {g:g} | {fmt(a, 1, scale=100)} | {a['n']} | {f'{ref:.1f}' if ref else '–'} | "
                         f"{f'{lit[0]:.2f} ({lit[1]})' if g == 1 else '–'} |")
         out += '\n' + '\n'.join(rows) + '\n'
     f = results_dir / 'fsvae.json'

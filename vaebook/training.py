@@ -309,10 +309,11 @@ def project_path(*parts) -> Path:
     return root.joinpath(*parts)
 
 # %% ../nbs/00d_training.ipynb #c029
-def fmt(s: dict | None, digits: int = 2) -> str:
-    "A summary `{'mean', 'sem', 'n'}` as 'mean +- sem' (just the mean when n = 1)."
+def fmt(s: dict | None, digits: int = 2, scale: float = 1.0) -> str:
+    "A summary `{'mean', 'sem', 'n'}` as 'mean +- sem' (just the mean when n = 1), both times `scale` (100 for %)."
     if not s: return ''
-    return f"{s['mean']:.{digits}f} ± {s['sem']:.{digits}f}" if s['n'] > 1 else f"{s['mean']:.{digits}f}"
+    m, e = scale * s['mean'], scale * s['sem']
+    return f"{m:.{digits}f} ± {e:.{digits}f}" if s['n'] > 1 else f"{m:.{digits}f}"
 
 def metrics_table(summary: dict, reference: dict | None = None):
     "Rows nelbo, kl, rec, niwae_k; columns: both protocols (mean +- s.e. over seeds) and the reference's numbers."
