@@ -2,7 +2,7 @@
 
 What a first, careful implementation of the same models would do, using stock PyTorch throughout:
 - data: a torchvision DataLoader with a per-image ToTensor transform, binarized per batch (MNIST);
-- layers and losses: the same architectures and parameters, but torch's own `nn.ELU`,
+- layers and losses: the same architectures and parameters, but torch's own `nn.ELU`, `F.softplus`,
   `F.binary_cross_entropy_with_logits` and `torch.distributions.Normal`, and Adam with its default settings;
 - SSVAE: the ten labels enumerated by repeating each image ten times and concatenating the one-hot label;
 - IWAE-k: every input duplicated k times through encoder *and* decoder; the GMVAE's mixture prior evaluated by
@@ -25,6 +25,19 @@ def stock(model):
             for i, layer in enumerate(mod):
                 if type(layer).__name__ == 'ELU': mod[i] = nn.ELU()
     return m
+
+
+def enc(m, x, y=None):
+    "q(z | x[, y]) of `m`'s encoder network with torch's own softplus: `qm, qv`."
+    h = m.enc.net(x if y is None else torch.cat([x, y], -1))
+    qm, h = h.chunk(2, -1)
+    return qm, F.softplus(h) + 1e-8
+
+
+def prior(m):
+    "The GMVAE's mixture means and variances `(k, z)`, with torch's own softplus."
+    mk, h = m.z_pre[0].chunk(2, 0)
+    return mk, F.softplus(h) + 1e-8
 
 
 def endless(loader):
@@ -65,9 +78,9 @@ def log_mixture_broadcast(z, m, v):
 
 def vae_loss(m, x):
     "Negative ELBO of a VAE (closed-form KL) or GMVAE (single-sample KL against the broadcast mixture)."
-    qm, qv = m.enc(x)
+    qm, qv = enc(m, x)
     z = sample_gaussian(qm, qv)
-    if hasattr(m, 'prior'): kl = log_normal(z, qm, qv) - log_mixture_broadcast(z, *m.prior())
+    if hasattr(m, 'prior'): kl = log_normal(z, qm, qv) - log_mixture_broadcast(z, *prior(m))
     else: kl = kl_normal(qm, qv, torch.zeros_like(qm), torch.ones_like(qv))
     return (kl + bce(x, m.dec(z))).mean()
 
@@ -80,7 +93,7 @@ def ssvae_loss(m, x, xl, yl):
     kl_y = (q * (log_q + math.log(Y))).sum(-1)
     y = torch.eye(Y).repeat_interleave(B, 0)
     xr = x.repeat(Y, 1)
-    qm, qv = m.enc(xr, y)
+    qm, qv = enc(m, xr, y)
     z = sample_gaussian(qm, qv)
     kl_z = kl_normal(qm, qv, torch.zeros_like(qm), torch.ones_like(qv)).view(Y, B)
     rec = bce(xr, m.dec(z, y)).view(Y, B)
@@ -91,7 +104,7 @@ def ssvae_loss(m, x, xl, yl):
 def fsvae_loss(m, x, y):
     "Negative ELBO of the class-conditional Gaussian VAE, the likelihood from torch.distributions."
     y1 = F.one_hot(y, m.y_dim).float()
-    qm, qv = m.enc(x, y1)
+    qm, qv = enc(m, x, y1)
     z = sample_gaussian(qm, qv)
     kl = kl_normal(qm, qv, torch.zeros_like(qm), torch.ones_like(qv))
     rec = -torch.distributions.Normal(m.dec(z, y1), math.sqrt(m.x_var)).log_prob(x).sum(-1)
@@ -114,9 +127,9 @@ def niwae_duplicate(model, x, iw, images_per_chunk=1):
     out = []
     for s in range(0, len(x), images_per_chunk):
         xr = x[s:s + images_per_chunk].repeat_interleave(iw, 0)          # (c * iw, 784)
-        qm, qv = model.enc(xr)
+        qm, qv = enc(model, xr)
         z = sample_gaussian(qm, qv)
-        logp = log_mixture_broadcast(z, *model.prior()) if hasattr(model, 'prior') else log_normal(z, torch.zeros_like(z), torch.ones_like(z))
+        logp = log_mixture_broadcast(z, *prior(model)) if hasattr(model, 'prior') else log_normal(z, torch.zeros_like(z), torch.ones_like(z))
         logw = -bce(xr, model.dec(z)) + logp - log_normal(z, qm, qv)
         out.append(-(torch.logsumexp(logw.view(-1, iw), 1) - math.log(iw)))
     return torch.cat(out).mean().item()

@@ -47,13 +47,21 @@ def train_flops(name, z=10, k=500, bs=100):
     return 6 * macs
 
 
-def ours_train_rate(make, batches, iters, reps):
-    def once():
+def train_rates(make, batches, base_batches, base_loss, iters, reps):
+    """Iterations/s of our `train` and of the baseline loop, median of `reps` each, the two alternating so that a slow
+    spell of the machine falls on both."""
+    def ours():
         seed_everything(0)
         with tempfile.TemporaryDirectory() as d:
+            t = time.perf_counter()
             train(make(), batches, d, iter_max=iters, progress=False, log_every=10 ** 9)
-    once()  # warm-up
-    return iters / median_time(once, reps)
+            return time.perf_counter() - t
+    def base():
+        seed_everything(0)
+        return iters * baseline.train_baseline(baseline.stock(make()), base_batches, base_loss, iters)
+    ours(); base()  # warm-up
+    ts = [(ours(), base()) for _ in range(reps)]
+    return iters / statistics.median(t for t, _ in ts), iters / statistics.median(t for _, t in ts)
 
 
 def peak_rss_mb(code):
@@ -90,13 +98,9 @@ def main():
         'fsvae': (lambda: FSVAE(10), Batches(X, y, 100, 0), baseline.image_loader(X, y, 100, 0), baseline.fsvae_loss, iters // 4),
     }
     for name, (make, batches, base_batches, base_loss, n) in cases.items():
-        ours = ours_train_rate(make, batches, n, reps)
-        row = {'iterations': n, 'ours_it_s': ours, 'gflops': train_flops(name) * ours / 1e9}
+        ours, base = train_rates(make, batches, base_batches, base_loss, n, reps)
+        row = {'iterations': n, 'ours_it_s': ours, 'baseline_it_s': base, 'gflops': train_flops(name) * ours / 1e9}
         row['fraction_of_peak'] = row['gflops'] / peak
-        seed_everything(0)
-        baseline.train_baseline(baseline.stock(make()), base_batches, base_loss, n)  # warm-up
-        row['baseline_it_s'] = statistics.median(1 / baseline.train_baseline(baseline.stock(make()), base_batches, base_loss, n)
-                                                 for _ in range(reps))
         row['ratio'] = ours / row['baseline_it_s']
         res['training'][name] = row
         print(f"train {name:6s}: {ours:7.1f} it/s vs baseline {row['baseline_it_s']:7.1f} it/s = {row['ratio']:.2f}x"
@@ -119,11 +123,14 @@ def main():
     k = 1000
     for name, make in (('vae', lambda: VAE(10)), ('gmvae', lambda: GMVAE(10, 500))):
         seed_everything(0); m = make().eval(); mb = baseline.stock(m)
-        ours = n_img / median_time(lambda: evaluate_niwae(m, x, k), reps)
-        best = None
+        evaluate_niwae(m, x[:10], k)  # warm-up
+        best = None  # the baseline at its own best chunk size, chosen on one timing each
         for c in (1, 4, 16):
-            rate = n_img / median_time(lambda: baseline.niwae_duplicate(mb, x, k, c), max(1, reps - 1))
+            rate = n_img / median_time(lambda: baseline.niwae_duplicate(mb, x, k, c), 1)
             if best is None or rate > best[1]: best = (c, rate)
+        ts = [(median_time(lambda: evaluate_niwae(m, x, k), 1), median_time(lambda: baseline.niwae_duplicate(mb, x, k, best[0]), 1))
+              for _ in range(reps)]  # alternating, like the training figures
+        ours, best = n_img / statistics.median(t for t, _ in ts), (best[0], n_img / statistics.median(t for _, t in ts))
         dec_flops = 2 * mlp_macs([10, 300, 300, 784])
         limit = peak * 1e9 / (dec_flops * k)
         res['iwae'][name] = {'k': k, 'ours_img_s': ours, 'baseline_img_s': best[1], 'baseline_images_per_chunk': best[0],

@@ -9,8 +9,8 @@ import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['LOG_2PI', 'sample_gaussian', 'log_normal', 'log_normal_mixture', 'kl_normal', 'kl_cat', 'log_bernoulli_with_logits',
-           'log_sum_exp', 'log_mean_exp']
+__all__ = ['LOG_2PI', 'sample_gaussian', 'log_normal', 'softplus', 'log_normal_mixture', 'kl_normal', 'kl_cat',
+           'log_bernoulli_with_logits', 'log_sum_exp', 'log_mean_exp']
 
 # %% ../nbs/00b_distributions.ipynb #c005
 LOG_2PI = math.log(2 * math.pi)
@@ -24,14 +24,61 @@ def log_normal(x: torch.Tensor, m: torch.Tensor, v: torch.Tensor) -> torch.Tenso
     return -0.5 * (LOG_2PI + v.log() + (x - m).pow(2) / v).sum(-1)
 
 # %% ../nbs/00b_distributions.ipynb #c008
-def log_normal_mixture(z: torch.Tensor, m: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    "log of the uniform mixture (1/K) sum_k N(z; m_k, diag v_k); `z: (..., d)`, `m, v: (K, d)` -> `(...)`."
-    iv = v.reciprocal()
-    quad = (z * z) @ iv.T - 2 * z @ (m * iv).T + (m * m * iv).sum(-1)       # (..., K)
-    logc = -0.5 * (LOG_2PI * m.shape[-1] + v.log().sum(-1))                 # (K,)
-    return torch.logsumexp(logc - 0.5 * quad, -1) - math.log(m.shape[0])
+def _softplus(h: torch.Tensor) -> torch.Tensor:
+    return h.clamp(min=0).add_((-h.abs()).exp_().add_(1).log_())
+
+class _Softplus(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, h):
+        ctx.save_for_backward(h)
+        return _softplus(h)
+
+    @staticmethod
+    def backward(ctx, g):
+        h, = ctx.saved_tensors
+        return g * torch.sigmoid(h)
+
+def softplus(h: torch.Tensor) -> torch.Tensor:
+    "log(1 + e^h) elementwise, stable for any `h`, with vectorised exp and log; like `F.softplus` (first derivatives)."
+    return _Softplus.apply(h)
 
 # %% ../nbs/00b_distributions.ipynb #c011
+class _MixtureLogDensity(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, z, m, v):
+        d = m.shape[-1]
+        iv = v.reciprocal()
+        zf = z.reshape(-1, d)
+        c = -0.5 * (LOG_2PI * d + v.log().sum(-1) + (m * m * iv).sum(-1))                       # (K,)
+        logn = torch.addmm(c, torch.cat([zf * zf, zf], 1), torch.cat([-0.5 * iv, m * iv], 1).T)  # (N, K)
+        mx = logn.amax(1, keepdim=True)
+        r = logn.sub_(mx).exp_()                       # in place: the (N, K) table is the largest tensor here
+        s = r.sum(1, keepdim=True)
+        ctx.save_for_backward(zf, m, iv, r.div_(s))    # responsibilities, for the backward pass
+        ctx.z_shape = z.shape
+        return (s.log_() + mx - math.log(m.shape[0])).reshape(z.shape[:-1])
+
+    @staticmethod
+    def backward(ctx, g):
+        zf, m, iv, r = ctx.saved_tensors
+        d = m.shape[-1]
+        G = r * g.reshape(-1, 1)                                                 # (N, K)
+        gz = gm = gv = None
+        if ctx.needs_input_grad[0]:
+            a = G @ torch.cat([m * iv, iv], 1)                                   # (N, 2d)
+            gz = (a[:, :d] - zf * a[:, d:]).reshape(ctx.z_shape)
+        if ctx.needs_input_grad[1] or ctx.needs_input_grad[2]:
+            b = G.T @ torch.cat([zf, zf * zf], 1)                                # (K, 2d): sums of G z and G z^2
+            gz1, gz2, s = b[:, :d], b[:, d:], G.sum(0)[:, None]
+            gm = iv * (gz1 - s * m)
+            gv = 0.5 * iv * iv * (gz2 - 2 * m * gz1 + s * (m * m - iv.reciprocal()))
+        return gz, gm, gv
+
+def log_normal_mixture(z: torch.Tensor, m: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    "log of the uniform mixture (1/K) sum_k N(z; m_k, diag v_k); `z: (..., d)`, `m, v: (K, d)` -> `(...)`."
+    return _MixtureLogDensity.apply(z, m, v)
+
+# %% ../nbs/00b_distributions.ipynb #c014
 def kl_normal(qm, qv, pm, pv) -> torch.Tensor:
     "KL(N(qm, diag qv) || N(pm, diag pv)) summed over the last axis; all `(..., d)` (broadcastable) -> `(...)`."
     return 0.5 * (pv.log() - qv.log() + (qv + (qm - pm).pow(2)) / pv - 1).sum(-1)
@@ -40,13 +87,12 @@ def kl_cat(q: torch.Tensor, log_q: torch.Tensor, log_p: torch.Tensor) -> torch.T
     "KL(q || p) for categoricals given `q`, `log q` and `log p`: `(..., C)` -> `(...)`; 0 log 0 counts as 0."
     return (q * (log_q - log_p)).nan_to_num().sum(-1)
 
-# %% ../nbs/00b_distributions.ipynb #c014
+# %% ../nbs/00b_distributions.ipynb #c017
 class _BernoulliLogLik(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, logits):
         ctx.save_for_backward(x, logits)
-        softplus = logits.clamp(min=0).add_((-logits.abs()).exp_().add_(1).log_())
-        return (x * logits).sum(-1) - softplus.sum(-1)
+        return (x * logits).sum(-1) - _softplus(logits).sum(-1)
 
     @staticmethod
     def backward(ctx, g):
@@ -60,7 +106,7 @@ def log_bernoulli_with_logits(x: torch.Tensor, logits: torch.Tensor) -> torch.Te
     "log Bernoulli(x; sigmoid(logits)) summed over the last axis; `x, logits: (..., d)` (broadcastable) -> `(...)`."
     return _BernoulliLogLik.apply(x, logits)
 
-# %% ../nbs/00b_distributions.ipynb #c017
+# %% ../nbs/00b_distributions.ipynb #c020
 def log_sum_exp(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
     "log sum_i exp(x_i) along `dim`, exact for inputs as large as 1e4; `x: (..., n, ...)` -> `x` without `dim`."
     mx = x.amax(dim, keepdim=True).detach()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 import torch.nn.functional as F
+from .distributions import softplus
 
 # %% auto #0
 __all__ = ['ELU', 'mlp', 'gaussian_parameters', 'each_label_linear', 'Encoder', 'Decoder', 'Classifier', 'svhn_encoder',
@@ -41,7 +42,7 @@ def mlp(sizes: list[int], act=ELU) -> nn.Sequential:
 def gaussian_parameters(h: torch.Tensor, dim: int = -1) -> tuple[torch.Tensor, torch.Tensor]:
     "Split `h: (..., 2d)` into a mean and a variance softplus(.) + 1e-8, each `(..., d)`."
     m, h = torch.split(h, h.size(dim) // 2, dim=dim)
-    return m, F.softplus(h) + 1e-8
+    return m, softplus(h) + 1e-8
 
 # %% ../nbs/00c_networks.ipynb #c010
 def each_label_linear(lin: nn.Linear, u: torch.Tensor) -> torch.Tensor:
