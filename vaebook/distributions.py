@@ -25,7 +25,7 @@ def log_normal(x: torch.Tensor, m: torch.Tensor, v: torch.Tensor) -> torch.Tenso
 
 # %% ../nbs/00b_distributions.ipynb #c008
 def _softplus(h: torch.Tensor) -> torch.Tensor:
-    return h.clamp(min=0).add_((-h.abs()).exp_().add_(1).log_())
+    return h.clamp(min=0).sub_(h.abs().sigmoid_().log_())
 
 class _Softplus(torch.autograd.Function):
     @staticmethod
@@ -39,24 +39,29 @@ class _Softplus(torch.autograd.Function):
         return g * torch.sigmoid(h)
 
 def softplus(h: torch.Tensor) -> torch.Tensor:
-    "log(1 + e^h) elementwise, stable for any `h`, with vectorised exp and log; like `F.softplus` (first derivatives)."
+    "log(1 + e^h) elementwise, stable for any `h`, with vectorised kernels; like `F.softplus` (first derivatives)."
     return _Softplus.apply(h)
 
 # %% ../nbs/00b_distributions.ipynb #c011
+def _mixture_forward(z, m, v):
+    "log p(z) `(N,)` for `z: (N, d)`, and the responsibilities `(N, K)`."
+    d = m.shape[-1]
+    iv = v.reciprocal()
+    c = -0.5 * (LOG_2PI * d + v.log().sum(-1) + (m * m * iv).sum(-1))                        # (K,)
+    logn = torch.addmm(c, torch.cat([z * z, z], 1), torch.cat([-0.5 * iv, m * iv], 1).T)    # (N, K)
+    mx = logn.amax(1, keepdim=True)
+    r = logn.sub_(mx).exp_()                       # in place: the (N, K) table is the largest tensor here
+    s = r.sum(1, keepdim=True)
+    return (s.log() + mx).squeeze(1) - math.log(m.shape[0]), r.div_(s)
+
 class _MixtureLogDensity(torch.autograd.Function):
     @staticmethod
     def forward(ctx, z, m, v):
-        d = m.shape[-1]
-        iv = v.reciprocal()
-        zf = z.reshape(-1, d)
-        c = -0.5 * (LOG_2PI * d + v.log().sum(-1) + (m * m * iv).sum(-1))                       # (K,)
-        logn = torch.addmm(c, torch.cat([zf * zf, zf], 1), torch.cat([-0.5 * iv, m * iv], 1).T)  # (N, K)
-        mx = logn.amax(1, keepdim=True)
-        r = logn.sub_(mx).exp_()                       # in place: the (N, K) table is the largest tensor here
-        s = r.sum(1, keepdim=True)
-        ctx.save_for_backward(zf, m, iv, r.div_(s))    # responsibilities, for the backward pass
+        zf = z.reshape(-1, m.shape[-1])
+        logp, r = _mixture_forward(zf, m, v)
+        ctx.save_for_backward(zf, m, v.reciprocal(), r)
         ctx.z_shape = z.shape
-        return (s.log_() + mx - math.log(m.shape[0])).reshape(z.shape[:-1])
+        return logp.reshape(z.shape[:-1])
 
     @staticmethod
     def backward(ctx, g):
@@ -76,7 +81,8 @@ class _MixtureLogDensity(torch.autograd.Function):
 
 def log_normal_mixture(z: torch.Tensor, m: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     "log of the uniform mixture (1/K) sum_k N(z; m_k, diag v_k); `z: (..., d)`, `m, v: (K, d)` -> `(...)`."
-    return _MixtureLogDensity.apply(z, m, v)
+    if torch.is_grad_enabled() and any(t.requires_grad for t in (z, m, v)): return _MixtureLogDensity.apply(z, m, v)
+    return _mixture_forward(z.reshape(-1, m.shape[-1]), m, v)[0].reshape(z.shape[:-1])  # evaluation: nothing to keep
 
 # %% ../nbs/00b_distributions.ipynb #c014
 def kl_normal(qm, qv, pm, pv) -> torch.Tensor:
@@ -88,11 +94,18 @@ def kl_cat(q: torch.Tensor, log_q: torch.Tensor, log_p: torch.Tensor) -> torch.T
     return (q * (log_q - log_p)).nan_to_num().sum(-1)
 
 # %% ../nbs/00b_distributions.ipynb #c017
+def _sum_log_sigmoid(u: torch.Tensor) -> torch.Tensor:
+    "sum of log sigmoid(u) over the last axis for `u >= 0`, overwriting `u`."
+    p = u.sigmoid_()
+    if p.shape[-1] % 16 == 0: p = p.view(*p.shape[:-1], -1, 16).prod(-1)
+    return p.log_().sum(-1)
+
 class _BernoulliLogLik(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, logits):
         ctx.save_for_backward(x, logits)
-        return (x * logits).sum(-1) - _softplus(logits).sum(-1)
+        u = logits.abs()
+        return 0.5 * (((2 * x - 1) * logits).sum(-1) - u.sum(-1)) + _sum_log_sigmoid(u)
 
     @staticmethod
     def backward(ctx, g):
