@@ -1,0 +1,79 @@
+"""Wall time of the whole reproduction: chapters 1-5 executed with papermill at their full settings, one seed each,
+from nothing (fresh run and results directories), one chapter after another, as `vaebook-book` runs them.
+
+    VAEBOOK_DATA=../shared/data python bench/reproduction.py [--out book/results/reproduction.json] [--workdir DIR]
+
+Takes about an hour on a 2-core CPU. The executed copies, checkpoints and results go to the work directory (a new
+temporary one by default), never to book/ or runs/: the book's numbers stay those of its three-seed runs. The output
+records each chapter's wall time and, as a check that the fast code computes what the book's runs computed, this
+run's headline metrics beside the book's."""
+import argparse, json, os, platform, subprocess, sys, tempfile, time
+from pathlib import Path
+import torch
+from vaebook.training import git_commit, project_path
+
+# chapter: papermill parameters beyond run, results and reuse (every seed list cut to [0]; chapter 3 only reads)
+CHAPTERS = {
+    '01_vae': ['-y', '{seeds: [0]}'],
+    '02_gmvae': ['-y', '{seeds: [0]}'],
+    '03_iwae': [],
+    '04_ssvae': ['-y', '{seeds: [0], sweep_seeds: [0]}'],
+    '05_fsvae': ['-y', '{seeds: [0]}', '-p', 'dataset', 'colored-mnist'],
+}
+# --quick: a smoke run of this script
+QUICK = {'01_vae': ['-p', 'iter_max', '200', '-p', 'niwae_5000', 'False'], '02_gmvae': ['-p', 'iter_max', '200', '-p', 'niwae_5000', 'False'],
+         '04_ssvae': ['-p', 'iter_max', '200'], '05_fsvae': ['-p', 'iter_max', '200']}
+# results file: headline metrics compared with the book's
+HEADLINE = {'vae': ['cs236/nelbo', 'cs236/niwae_1000', 'test/nelbo', 'test/niwae_1000', 'test/niwae_5000'],
+            'vae_cosine': ['cs236/nelbo', 'test/nelbo'],
+            'gmvae': ['cs236/nelbo', 'cs236/niwae_1000', 'test/nelbo', 'test/niwae_1000', 'test/niwae_5000'],
+            'ssvae': ['accuracy/gw=0', 'accuracy/gw=0.001', 'accuracy/gw=0.01', 'accuracy/gw=0.1', 'accuracy/gw=1'],
+            'fsvae': ['test/nelbo']}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--out', default='book/results/reproduction.json')
+    p.add_argument('--workdir', default=None, help='where executed copies, checkpoints and results go (default: a new temporary directory)')
+    p.add_argument('--chapters', nargs='*', default=list(CHAPTERS), choices=list(CHAPTERS))
+    p.add_argument('--quick', action='store_true', help='200 iterations, no IWAE-5000: a smoke run of this script, not a measurement '
+                   '(writes into the work directory unless --out is given)')
+    a = p.parse_args()
+    root = project_path()
+    work = Path(a.workdir or tempfile.mkdtemp(prefix='vaebook-reproduction-')).resolve()
+    (work / 'results').mkdir(parents=True, exist_ok=True)
+    print(f'work directory: {work}')
+    quick = QUICK if a.quick else {}
+    out = work / 'reproduction.json' if a.quick and a.out == p.get_default('out') else Path(a.out)
+    times, t_all = {}, time.perf_counter()
+    for ch in a.chapters:
+        name = ch.split('_', 1)[1]
+        params = (['-p', 'results_dir', str(work / 'results')] if ch == '03_iwae' else
+                  ['-p', 'run', str(work / 'runs'), '-p', 'results', str(work / 'results' / f'{name}.json'), '-p', 'reuse', 'False'])
+        cmd = [sys.executable, '-m', 'papermill', str(root / 'nbs' / f'{ch}.ipynb'), str(work / f'{ch}.ipynb'),
+               '--cwd', str(root), '-k', 'python3', '--no-progress-bar', *params, *CHAPTERS[ch], *quick.get(ch, [])]
+        t = time.perf_counter()
+        with open(work / f'{ch}.log', 'w') as log:
+            r = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT)
+        times[ch] = time.perf_counter() - t
+        print(f'{ch}: {times[ch] / 60:.1f} min' + ('' if r.returncode == 0 else f' FAILED (see {work / ch}.log)'), flush=True)
+        if r.returncode: sys.exit(f'chapter {ch} failed; its log is {work / ch}.log')
+    total = time.perf_counter() - t_all
+
+    metrics = {}
+    for name, keys in HEADLINE.items():
+        fresh, book = work / 'results' / f'{name}.json', root / 'book' / 'results' / f'{name}.json'
+        if not (fresh.exists() and book.exists()): continue
+        f, b = json.loads(fresh.read_text())['summary'], json.loads(book.read_text())['summary']
+        metrics[name] = {k: {'this_run': f[k]['mean'], 'book': b[k]} for k in keys if k in f and k in b}
+    res = {'minutes': {ch: s / 60 for ch, s in times.items()}, 'total_minutes': total / 60, 'metrics': metrics,
+           'settings': {ch: CHAPTERS[ch] + quick.get(ch, []) for ch in a.chapters}, 'quick': a.quick, 'commit': git_commit(),
+           'machine': {'cpu': platform.processor() or platform.machine(), 'threads': torch.get_num_threads(),
+                       'cuda': torch.cuda.is_available(), 'torch': torch.__version__}}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, indent=1))
+    print(f'total: {total / 60:.1f} min; wrote {out}')
+
+
+if __name__ == '__main__':
+    main()

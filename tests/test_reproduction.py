@@ -1,0 +1,46 @@
+"""bench/reproduction.py passes parameters by name: papermill injects unknown names without complaint, so a renamed
+parameter would silently run a chapter at its defaults (three seeds, the book's run directory)."""
+import ast, json, sys
+from pathlib import Path
+import yaml
+
+ROOT = Path(__file__).parents[1]
+sys.path.insert(0, str(ROOT / 'bench'))
+import reproduction  # noqa: E402
+from vaebook.cli import CHAPTERS  # noqa: E402
+
+
+def parameters(chapter):
+    "Names assigned in the chapter's cell tagged `parameters`."
+    nb = json.loads((ROOT / 'nbs' / f'{chapter}.ipynb').read_text())
+    cell = next(c for c in nb['cells'] if 'parameters' in c.get('metadata', {}).get('tags', []))
+    return {t.id for node in ast.parse(''.join(cell['source'])).body for t in getattr(node, 'targets', []) if isinstance(t, ast.Name)}
+
+
+def passed(args):
+    "Parameter names in a papermill argument list (-p NAME VALUE, -y YAML)."
+    names, it = set(), iter(args)
+    for a in it:
+        if a == '-p': names.add(next(it)); next(it)
+        elif a == '-y': names |= set(yaml.safe_load(next(it)))
+    return names
+
+
+def test_every_chapter_with_results_is_timed():
+    assert set(reproduction.CHAPTERS) == set(CHAPTERS) - {'06_performance'}
+
+
+def test_parameters_exist_in_the_chapters():
+    for ch, extra in reproduction.CHAPTERS.items():
+        common = {'results_dir'} if ch == '03_iwae' else {'run', 'results', 'reuse'}
+        missing = (passed(extra + reproduction.QUICK.get(ch, [])) | common) - parameters(ch)
+        assert not missing, f'{ch} has no parameter(s) {missing}'
+
+
+def test_one_seed_each():
+    for ch, extra in reproduction.CHAPTERS.items():
+        it = iter(extra)
+        for a in it:
+            if a == '-y':
+                for k, v in yaml.safe_load(next(it)).items():
+                    if 'seeds' in k: assert v == [0], (ch, k, v)
