@@ -31,6 +31,14 @@ HEADLINE = {'vae': ['cs236/nelbo', 'cs236/niwae_1000', 'test/nelbo', 'test/niwae
             'fsvae': ['test/nelbo']}
 
 
+def book_runs(results: dict, key: str) -> list[float]:
+    "Each of the book's runs' value of `key` ('test/nelbo', or 'accuracy/gw=1' for the SSVAE)."
+    if key.startswith('accuracy/gw='):
+        gw = float(key.split('=')[1])
+        return [r['accuracy'] for r in results['runs'].values() if r['gw'] == gw]
+    return [r[key] for r in results['runs'].values() if key in r]
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--out', default='book/results/reproduction.json')
@@ -64,8 +72,9 @@ def main():
     for name, keys in HEADLINE.items():
         fresh, book = work / 'results' / f'{name}.json', root / 'book' / 'results' / f'{name}.json'
         if not (fresh.exists() and book.exists()): continue
-        f, b = json.loads(fresh.read_text())['summary'], json.loads(book.read_text())['summary']
-        metrics[name] = {k: {'this_run': f[k]['mean'], 'book': b[k]} for k in keys if k in f and k in b}
+        f, b = json.loads(fresh.read_text()), json.loads(book.read_text())
+        metrics[name] = {k: {'this_run': f['summary'][k]['mean'], 'book': b['summary'][k], 'book_runs': book_runs(b, k)}
+                         for k in keys if k in f['summary'] and k in b['summary']}
     res = {'minutes': {ch: s / 60 for ch, s in times.items()}, 'total_minutes': total / 60, 'metrics': metrics,
            'settings': {ch: CHAPTERS[ch] + quick.get(ch, []) for ch in a.chapters}, 'quick': a.quick, 'commit': git_commit(),
            'machine': {'cpu': platform.processor() or platform.machine(), 'threads': torch.get_num_threads(),
