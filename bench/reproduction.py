@@ -53,6 +53,7 @@ def main():
     print(f'work directory: {work}')
     quick = QUICK if a.quick else {}
     out = work / 'reproduction.json' if a.quick and a.out == p.get_default('out') else Path(a.out)
+    commit = git_commit()  # the code that runs, whatever is committed while it does
     times, t_all = {}, time.perf_counter()
     for ch in a.chapters:
         name = ch.split('_', 1)[1]
@@ -76,7 +77,7 @@ def main():
         metrics[name] = {k: {'this_run': f['summary'][k]['mean'], 'book': b['summary'][k], 'book_runs': book_runs(b, k)}
                          for k in keys if k in f['summary'] and k in b['summary']}
     res = {'minutes': {ch: s / 60 for ch, s in times.items()}, 'total_minutes': total / 60, 'metrics': metrics,
-           'settings': {ch: CHAPTERS[ch] + quick.get(ch, []) for ch in a.chapters}, 'quick': a.quick, 'commit': git_commit(),
+           'settings': {ch: CHAPTERS[ch] + quick.get(ch, []) for ch in a.chapters}, 'quick': a.quick, 'commit': commit,
            'machine': {'cpu': platform.processor() or platform.machine(), 'threads': torch.get_num_threads(),
                        'cuda': torch.cuda.is_available(), 'torch': torch.__version__}}
     out.parent.mkdir(parents=True, exist_ok=True)
