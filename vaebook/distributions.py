@@ -25,7 +25,9 @@ def log_normal(x: torch.Tensor, m: torch.Tensor, v: torch.Tensor) -> torch.Tenso
 
 # %% ../nbs/00b_distributions.ipynb #c008
 def _softplus(h: torch.Tensor) -> torch.Tensor:
-    return h.clamp(min=0).sub_(h.abs().sigmoid_().log_())
+    y = (-h.abs()).exp_()
+    u = y + 1
+    return torch.where(u == 1, y, u.log() * y / (u - 1)).add_(h.clamp(min=0))
 
 class _Softplus(torch.autograd.Function):
     @staticmethod
