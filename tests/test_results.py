@@ -75,3 +75,33 @@ def test_fsvae_results():
     for run in r['runs'].values():
         assert abs(run['test/nelbo'] - run['test/kl'] - run['test/rec']) < 1e-2
     assert f"{r['summary']['test/nelbo']['mean']:.1f}" in json.dumps(nb['cells'])
+
+
+def test_bench_results():
+    b = json.loads((ROOT / 'book' / 'results' / 'bench.json').read_text())
+    assert not b['settings']['quick'] and b['settings']['reps'] >= 3
+    for name in ('vae', 'gmvae', 'ssvae', 'fsvae'):
+        r = b['training'][name]
+        assert abs(r['ratio'] - r['ours_it_s'] / r['baseline_it_s']) < 1e-9
+    for name in ('vae', 'gmvae'):
+        assert b['training'][name]['matmul_floor_it_s'] > b['training'][name]['ours_it_s']  # a ceiling, or it measures nothing
+        r = b['iwae'][name]
+        assert r['k'] == 1000 and abs(r['ratio'] - r['ours_img_s'] / r['baseline_img_s']) < 1e-9
+
+
+def test_reproduction_results():
+    r = json.loads((ROOT / 'book' / 'results' / 'reproduction.json').read_text())
+    assert not r['quick'] and '+dirty' not in r['commit'] and r['commit'] != 'unknown'
+    assert set(r['minutes']) == {'01_vae', '02_gmvae', '03_iwae', '04_ssvae', '05_fsvae'}
+    assert sum(r['minutes'].values()) <= r['total_minutes'] < 1.01 * sum(r['minutes'].values())
+    assert {'vae', 'gmvae', 'ssvae', 'fsvae'} <= set(r['metrics'])
+
+
+def test_performance_chapter_shows_its_files():
+    nb = json.loads((ROOT / 'book' / '06_performance.ipynb').read_text())
+    assert nb['metadata'].get('papermill', {}).get('exception') in (None, False)
+    text = json.dumps(nb['cells'])
+    b = json.loads((ROOT / 'book' / 'results' / 'bench.json').read_text())
+    r = json.loads((ROOT / 'book' / 'results' / 'reproduction.json').read_text())
+    assert f"{b['training']['vae']['ratio']:.2f}x" in text and f"{b['iwae']['gmvae']['ratio']:.2f}x" in text
+    assert f"{r['total_minutes']:5.1f}" in text
