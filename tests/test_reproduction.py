@@ -18,12 +18,13 @@ def parameters(chapter):
 
 
 def passed(args):
-    "Parameter names in a papermill argument list (-p NAME VALUE, -y YAML)."
-    names, it = set(), iter(args)
+    "Parameters in a papermill argument list (-p NAME VALUE, -y YAML): name -> value (as a string for -p)."
+    params, it = {}, iter(args)
     for a in it:
-        if a == '-p': names.add(next(it)); next(it)
-        elif a == '-y': names |= set(yaml.safe_load(next(it)))
-    return names
+        if a == '-p':
+            name = next(it); params[name] = next(it)
+        elif a == '-y': params.update(yaml.safe_load(next(it)))
+    return params
 
 
 def test_every_chapter_with_results_is_timed():
@@ -33,14 +34,11 @@ def test_every_chapter_with_results_is_timed():
 def test_parameters_exist_in_the_chapters():
     for ch, extra in reproduction.CHAPTERS.items():
         common = {'results_dir'} if ch == '03_iwae' else {'run', 'results', 'reuse'}
-        missing = (passed(extra + reproduction.QUICK.get(ch, [])) | common) - parameters(ch)
+        missing = (set(passed(extra + reproduction.QUICK.get(ch, []))) | common) - parameters(ch)
         assert not missing, f'{ch} has no parameter(s) {missing}'
 
 
 def test_one_seed_each():
     for ch, extra in reproduction.CHAPTERS.items():
-        it = iter(extra)
-        for a in it:
-            if a == '-y':
-                for k, v in yaml.safe_load(next(it)).items():
-                    if 'seeds' in k: assert v == [0], (ch, k, v)
+        for k, v in passed(extra).items():
+            if 'seeds' in k: assert v == [0], (ch, k, v)

@@ -61,14 +61,14 @@ class _MixtureLogDensity(torch.autograd.Function):
     def forward(ctx, z, m, v):
         zf = z.reshape(-1, m.shape[-1])
         logp, r = _mixture_forward(zf, m, v)
-        ctx.save_for_backward(zf, m, v.reciprocal(), r)
+        ctx.save_for_backward(zf, m, v, r)
         ctx.z_shape = z.shape
         return logp.reshape(z.shape[:-1])
 
     @staticmethod
     def backward(ctx, g):
-        zf, m, iv, r = ctx.saved_tensors
-        d = m.shape[-1]
+        zf, m, v, r = ctx.saved_tensors
+        d, iv = m.shape[-1], v.reciprocal()
         G = r * g.reshape(-1, 1)                                                 # (N, K)
         gz = gm = gv = None
         if ctx.needs_input_grad[0]:
@@ -78,7 +78,7 @@ class _MixtureLogDensity(torch.autograd.Function):
             b = G.T @ torch.cat([zf, zf * zf], 1)                                # (K, 2d): sums of G z and G z^2
             gz1, gz2, s = b[:, :d], b[:, d:], G.sum(0)[:, None]
             gm = iv * (gz1 - s * m)
-            gv = 0.5 * iv * iv * (gz2 - 2 * m * gz1 + s * (m * m - iv.reciprocal()))
+            gv = 0.5 * iv * iv * (gz2 - 2 * m * gz1 + s * (m * m - v))
         return gz, gm, gv
 
 def log_normal_mixture(z: torch.Tensor, m: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
