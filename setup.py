@@ -17,7 +17,7 @@ requirements = [
 ]
 extras = {
     # nbdev 2.4.14 crashes at import with execnb>=0.2, fastcore>=2 or ghapi>=2.
-    'dev': ['nbdev==2.4.14', 'execnb<0.2', 'fastcore<2', 'ghapi<2', 'pytest', 'papermill>=2.7,<2.8', 'ipykernel'],
+    'dev': ['nbdev==2.4.14', 'execnb<0.2', 'fastcore<2', 'ghapi<2', 'pytest', 'papermill>=2.7,<2.8', 'ipykernel', 'pyflakes==3.4.0'],
     # jupyter-book 2.x downloads its theme at build time and cannot build offline.
     'book': ['jupyter-book>=1.0,<1.1', 'papermill>=2.7,<2.8', 'ipykernel', 'sphinx-mathjax-offline', 'selenium'],
 }
@@ -40,6 +40,6 @@ setup(
     include_package_data=True,
     install_requires=requirements,
     extras_require=extras,
-    entry_points={'console_scripts': ['vaebook=vaebook.cli:main', 'vaebook-book=vaebook.cli:book_main'],
+    entry_points={'console_scripts': ['vaebook=vaebook.cli:main', 'vaebook-book=vaebook.book:main'],
                   'nbdev': [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"]},
 )

@@ -10,12 +10,13 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 import baseline
-from vaebook.data import data_dir, eval_set, _mnist_root, Batches, cs236_subset
-from vaebook.training import train, evaluate_niwae, mnist_batches, seed_everything
+from vaebook.data import data_dir, eval_set, _mnist_root, Batches, cs236_subset, labelled_batches, load_digits, mnist_batches
+from vaebook.training import train, seed_everything
+from vaebook.evaluation import evaluate_niwae
 from vaebook.vae import VAE
 from vaebook.gmvae import GMVAE
-from vaebook.ssvae import SSVAE, ssvae_batches
-from vaebook.fsvae import FSVAE, fsvae_data
+from vaebook.ssvae import SSVAE
+from vaebook.fsvae import FSVAE
 
 
 def median_time(f, reps):
@@ -105,13 +106,13 @@ def main():
     # --- training iterations per second
     root = _mnist_root(data_dir())
     xl, yl = cs236_subset('train')
-    X, y = fsvae_data('colored-mnist', 'train')
+    X, y = load_digits('colored-mnist', 'train')
     mnist_l = baseline.mnist_loader(root, 100, 0)
     ssvae_l = ((x, torch.bernoulli(xl), yl) for x in baseline.mnist_loader(root, 100, 0))
     cases = {  # name: (model, our batches, baseline batches, baseline loss, iterations)
         'vae': (lambda: VAE(10), mnist_batches(100, 0), mnist_l, baseline.vae_loss, iters),
         'gmvae': (lambda: GMVAE(10, 500), mnist_batches(100, 0), mnist_l, baseline.vae_loss, iters),
-        'ssvae': (lambda: SSVAE(64, gw=1, cw=100), ssvae_batches(100, 0), ssvae_l, baseline.ssvae_loss, iters // 4),
+        'ssvae': (lambda: SSVAE(64, gw=1, cw=100), labelled_batches(100, 0), ssvae_l, baseline.ssvae_loss, iters // 4),
         'fsvae': (lambda: FSVAE(10), Batches(X, y, 100, 0), baseline.image_loader(X, y, 100, 0), baseline.fsvae_loss, iters // 4),
     }
     # small products at batch 100: what would the VAE's matrix products alone allow?
@@ -160,7 +161,7 @@ def main():
               f'= {ours / best[1]:.2f}x; decoder-FLOP limit {limit:.1f} img/s ({100 * ours / limit:.0f}%)')
 
     # --- peak memory of the IWAE bound: does it grow with k?
-    code = ('import torch; from vaebook.vae import VAE; from vaebook.training import evaluate_niwae; '
+    code = ('import torch; from vaebook.vae import VAE; from vaebook.evaluation import evaluate_niwae; '
             'torch.manual_seed(0); m = VAE().eval(); x = torch.bernoulli(torch.rand(100, 784)); evaluate_niwae(m, x, {k})')
     base_code = ('import torch; from vaebook.vae import VAE; '
                  'torch.manual_seed(0); m = VAE().eval(); x = torch.bernoulli(torch.rand(100, 784))')

@@ -10,9 +10,9 @@ run's headline metrics beside the book's."""
 import argparse, json, os, platform, subprocess, sys, tempfile, time
 from pathlib import Path
 import torch
-from vaebook.training import git_commit, project_path
+from vaebook.experiment import git_commit, project_path
 
-# chapter: papermill parameters beyond run, results and reuse (every seed list cut to [0]; chapter 3 only reads)
+# chapter: papermill parameters beyond runs_dir, results_dir and resume (every seed list cut to [0]; chapter 3 only reads)
 CHAPTERS = {
     '01_vae': ['-y', '{seeds: [0]}'],
     '02_gmvae': ['-y', '{seeds: [0]}'],
@@ -56,9 +56,8 @@ def main():
     commit = git_commit()  # the code that runs, whatever is committed while it does
     times, t_all = {}, time.perf_counter()
     for ch in a.chapters:
-        name = ch.split('_', 1)[1]
         params = (['-p', 'results_dir', str(work / 'results')] if ch == '03_iwae' else
-                  ['-p', 'run', str(work / 'runs'), '-p', 'results', str(work / 'results' / f'{name}.json'), '-p', 'reuse', 'False'])
+                  ['-p', 'runs_dir', str(work / 'runs'), '-p', 'results_dir', str(work / 'results'), '-p', 'resume', 'False'])
         cmd = [sys.executable, '-m', 'papermill', str(root / 'nbs' / f'{ch}.ipynb'), str(work / f'{ch}.ipynb'),
                '--cwd', str(root), '-k', 'python3', '--no-progress-bar', *params, *CHAPTERS[ch], *quick.get(ch, [])]
         t = time.perf_counter()

@@ -12,7 +12,7 @@ SHOTS = ROOT / 'artifacts' / 'screenshots'
 
 @pytest.fixture(scope='module')
 def site(tmp_path_factory):
-    from vaebook.cli import build_book
+    from vaebook.book import build_book
     out = tmp_path_factory.mktemp('book')
     assert build_book(ROOT, out) == 0, 'jupyter-book build failed or warned (warnings are errors)'
     return out / '_build' / 'html'
@@ -96,3 +96,25 @@ def test_no_page_overflows(server, browser):
             " const p = e.closest('.cell_output, .table-wrapper, .output, article'); "
             " return e.getBoundingClientRect().width > document.querySelector('article').getBoundingClientRect().width + 2; }).length")
         assert wide == 0, f'{page}: {wide} tables or images wider than the text column'
+
+
+def test_failed_chapter_leaves_the_book(tmp_path):
+    "A chapter that fails (here: its data directory is empty) leaves its executed copy in book/ as it was."
+    import os, subprocess
+    from conftest import BIN
+    before = (ROOT / 'book' / '01_vae.ipynb').read_bytes()
+    env = {**os.environ, 'VAEBOOK_DATA': str(tmp_path), 'VAEBOOK_CACHE': str(tmp_path / 'cache')}
+    r = subprocess.run([str(BIN / 'vaebook-book'), '--chapters', '01_vae', '--device', 'cpu'], cwd=ROOT, env=env,
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and 'chapter 01_vae failed; book/01_vae.ipynb is unchanged' in r.stderr, r.stderr[-2000:]
+    assert (ROOT / 'book' / '01_vae.ipynb').read_bytes() == before
+
+
+def test_ctrl_c_leaves_the_book(monkeypatch, capsys):
+    import vaebook.book as vb
+    before = (ROOT / 'book' / '02_gmvae.ipynb').read_bytes()
+    def interrupted(*a, **k): raise KeyboardInterrupt
+    monkeypatch.setattr(vb, 'run_chapter', interrupted)
+    assert vb.main(['--root', str(ROOT), '--chapters', '02_gmvae']) == 130
+    assert 'interrupted while running 02_gmvae; book/02_gmvae.ipynb is unchanged' in capsys.readouterr().err
+    assert (ROOT / 'book' / '02_gmvae.ipynb').read_bytes() == before

@@ -1,32 +1,37 @@
-"Interrupted runs lose nothing: kills, Ctrl-C and torn checkpoint writes, through the real console script."
+"""Interrupted and concurrent runs lose nothing: kills, stop signals, torn writes and a second process on the same run,
+through the real console script."""
 import os, signal, subprocess, time
 import pytest
 import torch
 from conftest import BIN, ROOT
+from vaebook.experiment import run_config, run_dir
 
 VAEBOOK = str(BIN / 'vaebook')
 
 
-def cmd(runs, *extra, iters=300):
-    return [VAEBOOK, '--model', 'vae', '--train', '--iter_max', str(iters), '--iter_save', '100', '--seed', '3',
+def cmd(runs, *extra, iters=300, save=100):
+    return [VAEBOOK, '--model', 'vae', '--train', '--iter_max', str(iters), '--iter_save', str(save), '--seed', '3',
             '--device', 'cpu', '--runs-dir', str(runs), *extra]
 
 
+def ckpt_of(runs, iters=300):
+    return run_dir(run_config('vae', iter_max=iters, seed=3), runs) / 'checkpoint.pt'
+
+
 def params(runs):
-    return torch.load(runs / 'model=vae_z=10_run=0000' / 'checkpoint.pt', weights_only=False)
+    return torch.load(ckpt_of(runs), weights_only=False)
 
 
-def start_and_wait_for_checkpoint(runs, sig):
-    p = subprocess.Popen(cmd(runs), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    ckpt = runs / 'model=vae_z=10_run=0000' / 'checkpoint.pt'
+def start(args):
+    return subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for(path, p, timeout=120):
     t0 = time.time()
-    while not ckpt.exists():
+    while not (path.exists() and path.stat().st_size > 0):
         assert p.poll() is None, p.stderr.read()
-        assert time.time() - t0 < 120, 'no checkpoint after 120 s'
-        time.sleep(0.05)
-    p.send_signal(sig)
-    out, err = p.communicate(timeout=60)
-    return p.returncode, err
+        assert time.time() - t0 < timeout, f'no {path.name} after {timeout} s'
+        time.sleep(0.02)
 
 
 @pytest.fixture(scope='module')
@@ -43,51 +48,107 @@ def assert_same(a, b):
 
 
 def test_sigkill_then_resume_is_bit_identical(tmp_path, reference_run):
-    code, _ = start_and_wait_for_checkpoint(tmp_path, signal.SIGKILL)
-    assert code == -signal.SIGKILL
+    p = start(cmd(tmp_path))
+    wait_for(ckpt_of(tmp_path), p)
+    p.kill(); p.communicate(timeout=60)
     assert params(tmp_path)['iteration'] < 300
+    with open(ckpt_of(tmp_path).parent / 'metrics.jsonl', 'a') as f: f.write('{"iteration": 12')   # a torn last line
     r = subprocess.run(cmd(tmp_path, '--resume'), cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert_same(params(tmp_path), reference_run)
 
 
-def test_ctrl_c_writes_checkpoint_and_resumes(tmp_path, reference_run):
-    code, err = start_and_wait_for_checkpoint(tmp_path, signal.SIGINT)
-    assert code == 130 and 'interrupted' in err and 'Traceback' not in err, err
+@pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=lambda s: signal.Signals(s).name)
+def test_stop_signal_writes_checkpoint_and_resumes(tmp_path, reference_run, sig):
+    p = start(cmd(tmp_path))
+    wait_for(ckpt_of(tmp_path), p)
+    p.send_signal(sig)
+    _, err = p.communicate(timeout=60)
+    name = signal.Signals(sig).name
     it = params(tmp_path)['iteration']
+    assert p.returncode == 128 + sig and 'Traceback' not in err, err
+    assert f'interrupted by {name}; the checkpoint in' in err and f'holds iteration {it}; add --resume' in err, err
     assert 100 <= it < 300
     r = subprocess.run(cmd(tmp_path, '--resume'), cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert_same(params(tmp_path), reference_run)
 
 
-def test_torn_write_leaves_previous_checkpoint(tmp_path, mnist_dir):
+def test_two_quick_ctrl_c_name_only_a_real_checkpoint(tmp_path, mnist_dir):
+    """Two Ctrl-C 10 ms apart: the second may stop the run before the first's checkpoint is written (or the two may
+    arrive as one). Either way the message names a checkpoint only if one exists, with the iteration it holds."""
+    from vaebook.training import checkpoint_iteration
+    p = start(cmd(tmp_path, iters=5000, save=5000))
+    wait_for(ckpt_of(tmp_path, 5000).parent / 'metrics.jsonl', p)
+    p.send_signal(signal.SIGINT); time.sleep(0.01); p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130 and 'Traceback' not in err, err
+    ck = ckpt_of(tmp_path, 5000)
+    if ck.exists(): assert f'holds iteration {checkpoint_iteration(ck)}; add --resume' in err, err
+    else: assert 'interrupted by SIGINT; no checkpoint was written' in err, err
+
+
+def test_second_training_of_one_run_is_refused(tmp_path, mnist_dir):
+    first = start(cmd(tmp_path, iters=3000, save=3000))
+    wait_for(ckpt_of(tmp_path, 3000).parent / 'metrics.jsonl', first)
+    r = subprocess.run(cmd(tmp_path, '--resume', iters=3000, save=3000), cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 1 and f'is in use by another process (pid {first.pid})' in r.stderr, r.stderr
+    first.send_signal(signal.SIGINT); first.communicate(timeout=60)
+    rows = (ckpt_of(tmp_path, 3000).parent / 'metrics.jsonl').read_text().splitlines()
+    its = [int(l.split('"iteration": ')[1].split(',')[0]) for l in rows]
+    assert its == sorted(set(its)), its   # one writer: no interleaved or repeated rows
+
+
+def test_two_first_runs_on_an_empty_cache(tmp_path, mnist_dir):
+    "Two processes that both build the decompressed MNIST cache at once both succeed."
+    env = {**os.environ, 'VAEBOOK_CACHE': str(tmp_path / 'cache')}
+    ps = [subprocess.Popen(cmd(tmp_path / f'runs{s}', iters=5, save=5), cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True) for s in (0, 1)]
+    for p in ps:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+    assert sorted(f.name for f in (tmp_path / 'cache' / 'mnist' / 'MNIST' / 'raw').iterdir()) == [
+        't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte', 'train-images-idx3-ubyte', 'train-labels-idx1-ubyte']
+
+
+def test_ctrl_c_during_evaluation(tmp_path, mnist_dir):
+    args = [VAEBOOK, '--model', 'gmvae', '--iter_max', '5', '--device', 'cpu', '--runs-dir', str(tmp_path)]
+    assert subprocess.run([*args, '--train'], cwd=ROOT, capture_output=True).returncode == 0
+    p = start([*args, '--iwae'])
+    time.sleep(3)   # data loaded, the bounds under way (IWAE-1000 alone takes longer)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130 and 'Traceback' not in err, err
+    assert 'interrupted by SIGINT during the evaluation; nothing was written' in err, err
+    assert not (run_dir(run_config('gmvae', iter_max=5), tmp_path) / 'evaluation.json').exists()
+
+
+def test_torn_write_leaves_previous_checkpoint(tmp_path):
     from vaebook.training import save_checkpoint, load_checkpoint
     f = tmp_path / 'checkpoint.pt'
     save_checkpoint(f, model={'w': torch.ones(3)}, iteration=1)
     # a writer killed mid-write leaves only a partial temporary file beside the real one
-    (tmp_path / 'checkpoint.pt.tmp').write_bytes(b'\x80\x02partial')
+    (tmp_path / '.checkpoint.pt.x.tmp').write_bytes(b'\x80\x02partial')
     assert load_checkpoint(f)['iteration'] == 1
     save_checkpoint(f, model={'w': torch.zeros(3)}, iteration=2)
-    assert load_checkpoint(f)['iteration'] == 2 and not (tmp_path / 'checkpoint.pt.tmp').exists()
-
-
-def test_existing_run_needs_overwrite(tmp_path, mnist_dir):
-    rd = tmp_path / 'model=vae_z=10_run=0000'; rd.mkdir(); (rd / 'notes.txt').write_text('keep me')
-    r = subprocess.run(cmd(tmp_path, iters=100), cwd=ROOT, capture_output=True, text=True)
-    assert r.returncode == 2 and 'already exists' in r.stderr and (rd / 'notes.txt').read_text() == 'keep me'
+    assert load_checkpoint(f)['iteration'] == 2
 
 
 def test_bad_papermill_parameter_is_refused(tmp_path):
-    r = subprocess.run([str(BIN / 'papermill'), 'nbs/01_vae.ipynb', str(tmp_path / 'out.ipynb'), '-p', 'z', '0',
-                        '-p', 'run', str(tmp_path / 'runs')], cwd=ROOT, capture_output=True, text=True)
-    assert r.returncode != 0 and 'setting z must be an integer >= 1, got 0' in r.stderr + r.stdout
-    assert not (tmp_path / 'runs').exists()
+    for args, msg in [(['-p', 'z', '0'], 'setting z must be an integer >= 1, got 0'),
+                      (['-y', 'iws: [1, 0]'], 'setting iws must be a non-empty list of integers >= 1'),
+                      (['-y', 'seeds: [-1]'], 'setting seeds must be a non-empty list of integers from 0'),
+                      (['-p', 'iter_mx', '10'], 'no parameter iter_mx (did you mean iter_max?)')]:
+        r = subprocess.run([str(BIN / 'papermill'), 'nbs/01_vae.ipynb', str(tmp_path / 'out.ipynb'), *args,
+                            '-p', 'runs_dir', str(tmp_path / 'runs'), '-p', 'results_dir', str(tmp_path / 'res')],
+                           cwd=ROOT, capture_output=True, text=True)
+        assert r.returncode != 0 and msg in r.stderr + r.stdout, (args, r.stderr[-2000:])
+    assert not (tmp_path / 'runs').exists() and not (tmp_path / 'res').exists()
 
 
 def test_bad_ssvae_weight_through_papermill(tmp_path):
     r = subprocess.run([str(BIN / 'papermill'), 'nbs/04_ssvae.ipynb', str(tmp_path / 'out.ipynb'), '-p', 'gw', '-1',
-                        '-p', 'run', str(tmp_path / 'runs'), '-p', 'results', str(tmp_path / 'ssvae.json')],
+                        '-p', 'runs_dir', str(tmp_path / 'runs'), '-p', 'results_dir', str(tmp_path / 'res')],
                        cwd=ROOT, capture_output=True, text=True)
     assert r.returncode != 0 and 'setting gw must be a finite number >= 0, got -1' in r.stderr + r.stdout
-    assert not (tmp_path / 'runs').exists() and not (tmp_path / 'ssvae.json').exists()
+    assert not (tmp_path / 'runs').exists() and not (tmp_path / 'res').exists()

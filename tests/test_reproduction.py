@@ -7,7 +7,7 @@ import yaml
 ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT / 'bench'))
 import reproduction  # noqa: E402
-from vaebook.cli import CHAPTERS  # noqa: E402
+from vaebook.book import CHAPTERS  # noqa: E402
 
 
 def parameters(chapter):
@@ -33,7 +33,7 @@ def test_every_chapter_with_results_is_timed():
 
 def test_parameters_exist_in_the_chapters():
     for ch, extra in reproduction.CHAPTERS.items():
-        common = {'results_dir'} if ch == '03_iwae' else {'run', 'results', 'reuse'}
+        common = {'results_dir'} if ch == '03_iwae' else {'runs_dir', 'results_dir', 'resume'}
         missing = (set(passed(extra + reproduction.QUICK.get(ch, []))) | common) - parameters(ch)
         assert not missing, f'{ch} has no parameter(s) {missing}'
 

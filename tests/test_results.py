@@ -39,7 +39,7 @@ def test_executed_chapter_matches_results(chapter):
 
 
 def test_headline_is_generated():
-    from vaebook.cli import headline_markdown
+    from vaebook.report import headline_markdown
     assert (ROOT / 'book' / '_headline.md').read_text() == headline_markdown(ROOT / 'book' / 'results')
 
 

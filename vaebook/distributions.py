@@ -6,7 +6,6 @@
 from __future__ import annotations
 import math
 import torch
-import torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['LOG_2PI', 'sample_gaussian', 'log_normal', 'softplus', 'log_normal_mixture', 'kl_normal', 'kl_cat',
