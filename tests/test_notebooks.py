@@ -9,8 +9,20 @@ from vaebook.experiment import RULES
 PAPERMILL = str(BIN / 'papermill')
 
 
-def test_nbdev_test(mnist_dir):
-    r = run([str(BIN / 'nbdev_test'), '--path', 'nbs'])
+DATA_NOTEBOOKS = r'^(00a|00f|00h|04)_'   # the notebooks whose inline tests read MNIST
+
+
+def test_nbdev_test_without_mnist(tmp_path):
+    "The inline tests of the math (distributions, networks, trainer, bounds, models, reports) need no data at all."
+    env = {k: v for k, v in os.environ.items() if k != 'VAEBOOK_DATA'}
+    env['VAEBOOK_CACHE'] = str(tmp_path / 'cache')
+    r = run([str(BIN / 'nbdev_test'), '--path', 'nbs', '--skip_file_re', DATA_NOTEBOOKS + '|^[_.]'], env=env)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert not (tmp_path / 'cache').exists()   # nothing was read, downloaded or cached
+
+
+def test_nbdev_test_with_mnist(mnist_dir):
+    r = run([str(BIN / 'nbdev_test'), '--path', 'nbs', '--file_re', DATA_NOTEBOOKS])
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
 
 
