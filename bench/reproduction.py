@@ -7,7 +7,7 @@ Takes about an hour on a 2-core CPU. The executed copies, checkpoints and result
 temporary one by default), never to book/ or runs/: the book's numbers stay those of its three-seed runs. The output
 records each chapter's wall time and, as a check that the fast code computes what the book's runs computed, this
 run's headline metrics beside the book's."""
-import argparse, json, os, platform, subprocess, sys, tempfile, time
+import argparse, json, platform, subprocess, sys, tempfile, time
 from pathlib import Path
 import torch
 from vaebook.experiment import git_commit, project_path

@@ -2,7 +2,6 @@
 (headless Chromium): images load, internal links resolve, the headline table has numbers, no console errors.
 Screenshots of every page go to artifacts/screenshots/."""
 import functools, http.server, re, shutil, threading, urllib.parse, urllib.request
-from pathlib import Path
 import pytest
 from conftest import ROOT
 

@@ -284,7 +284,7 @@ def run_experiment(configs: list[dict], runs_dir='runs', results=None, vary=(), 
         group = '/'.join(f'{v}={c[v]:g}' for v in vary)
         for k, v in metrics.items(): grouped.setdefault(k + (f'/{group}' if group else ''), []).append(v)
         how = ('checkpoint reused' if before == c['iter_max'] else f'trained from iteration {before or 0}')
-        shown = ', '.join(f'{k} {metrics[k]:.4g}' for k in HEADLINE[c['model']])
+        shown = ', '.join(f'{k} {100 * metrics[k]:.2f}%' if k == 'accuracy' else f'{k} {metrics[k]:.2f}' for k in HEADLINE[c['model']])
         print(f"{label(c) if vary else f'seed {label(c)}'}: {shown} ({how}; {time.time() - t0:.0f} s)")
     exp.summary = {k: summarize(v) for k, v in sorted(grouped.items())}
     if results is not None: write_results(project_path(results), exp.runs, exp.summary, settings, **extra)
