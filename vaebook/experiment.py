@@ -313,4 +313,4 @@ def check_parameters(ns: dict, history: list[str] | None = None):
             hints = [f"{u} (did you mean {m[0]}?)" if (m := difflib.get_close_matches(u, declared, 1)) else u for u in unknown]
             raise SettingsError(f"this chapter has no parameter {', '.join(hints)}; its parameters are {', '.join(sorted(declared))}")
     for name, v in ns.items():
-        if name in RULES and not (v is None and name in ('gw', 'data_dir')): check_settings(**{name: v})
+        if name in RULES and not (name == 'gw' and v is None): check_settings(**{name: v})   # chapter 4: gw None runs the sweep
