@@ -12,7 +12,7 @@ from .data import (DATASETS, Batches, eval_set, labelled_batches, load_digits, m
                           writable_dir)
 from .training import (DEVICES, SCHEDULES, CheckpointError, set_rng_state, check_seed, checkpoint_iteration,
                               load_checkpoint, run_lock, seed_everything, train)
-from .evaluation import IWS, accuracy, evaluate_nelbo, protocol_bounds, summarize
+from .evaluation import IWS, accuracy, evaluate_nelbo, panel_keys, protocol_bounds, summarize
 from .vae import VAE
 from .gmvae import GMVAE
 from .ssvae import SSVAE
@@ -189,7 +189,7 @@ def evaluate_run(model, config: dict, rd: Path, ddir=None, iws: dict | None = No
     if m in ('vae', 'gmvae'):
         out = have
         for proto, ks in iws.items(): out = protocol_bounds(model, proto, ks, ddir, out)
-        wanted = {f'{p}/{n}' for p, ks in iws.items() for n in ('nelbo', 'kl', 'rec', *(f'niwae_{k}' for k in ks))}
+        wanted = {k for proto, ks in iws.items() for k in panel_keys(proto, ks)}
     elif m == 'ssvae':
         out = have if 'accuracy' in have else {**have, 'accuracy': accuracy(model, *eval_set('test', ddir))}
         wanted = {'accuracy'}
