@@ -11,9 +11,10 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['CS236_TEST_IDX', 'CS236_TRAIN_IDX', 'DATASETS', 'DataError', 'data_dir', 'writable_dir', 'cache_dir', 'write_atomic',
-           'load_mnist', 'binarize', 'binarize_static', 'cs236_indices', 'cs236_subset', 'eval_set', 'Batches',
-           'load_svhn', 'colored_mnist', 'mnist_batches', 'labelled_batches', 'load_digits']
+__all__ = ['CS236_TEST_IDX', 'CS236_TRAIN_IDX', 'LABEL_SEED', 'VALIDATION', 'DATASETS', 'DataError', 'data_dir', 'writable_dir',
+           'cache_dir', 'write_atomic', 'load_mnist', 'binarize', 'binarize_static', 'cs236_indices', 'cs236_subset',
+           'eval_set', 'Batches', 'load_svhn', 'colored_mnist', 'mnist_batches', 'labelled_indices', 'validation_set',
+           'labelled_batches', 'load_digits']
 
 # %% ../nbs/00a_data.ipynb #c005
 class DataError(RuntimeError):
@@ -220,12 +221,43 @@ def mnist_batches(batch_size: int = 100, seed: int = 0, ddir=None) -> Callable[[
     b = Batches(X, batch_size=batch_size, seed=seed)
     return lambda i: binarize(b(i))
 
-def labelled_batches(batch_size: int = 100, seed: int = 0, ddir=None):
-    "Iteration -> `(xu, xl, yl)`: an unlabelled batch and the 100 labelled CS236 training images, freshly binarized."
-    X, _ = load_mnist('train', ddir)
-    xl, yl = cs236_subset('train', ddir)
+LABEL_SEED = 0           # draws the labelled images beyond the CS236 hundred, whatever the training seed
+VALIDATION = (50000, 60000)   # training images held out (less any labelled ones) to watch a run's accuracy
+
+def labelled_indices(labels: int = 100, ddir=None) -> torch.Tensor:
+    "Positions of `labels` labelled training images, a tenth per digit: the CS236 hundred, then draws from the first 50,000."
+    if labels < 100 or labels % 10: raise ValueError(f'labels must be a multiple of 10 and at least 100, not {labels}')
+    _, y = load_mnist('train', ddir)
+    base = cs236_indices('train', ddir)
+    pool = torch.ones(VALIDATION[0], dtype=torch.bool); pool[base[base < VALIDATION[0]]] = False
+    g, extra = torch.Generator().manual_seed(LABEL_SEED), []
+    for d in range(10):
+        cand = torch.nonzero(pool & (y[:VALIDATION[0]] == d)).squeeze(1)
+        need = labels // 10 - 10
+        if need > len(cand): raise ValueError(f'labels must be at most {10 * (len(cand) + 10)}, not {labels}')
+        extra.append(cand[torch.randperm(len(cand), generator=g)[:need]])
+    return torch.cat([base, *extra])
+
+def validation_set(ddir=None) -> tuple[torch.Tensor, torch.Tensor]:
+    "Grey training images `x: (n, 784)` and labels `y: (n,)` no run learns a label from: positions 50,000-59,999 less the CS236 ones."
+    X, y = load_mnist('train', ddir)
+    keep = torch.ones(len(X), dtype=torch.bool); keep[:VALIDATION[0]] = False; keep[cs236_indices('train', ddir)] = False
+    return X[keep], y[keep]
+
+def labelled_batches(batch_size: int = 100, seed: int = 0, ddir=None, labels: int = 100):
+    """Iteration -> `(xu, xl, yl)`, freshly binarized: an unlabelled batch of all 60,000 training images and the
+    labelled images, all of them when `labels` is 100 (the CS236 hundred), else a batch of 100 of them."""
+    X, y = load_mnist('train', ddir)
     b = Batches(X, batch_size=batch_size, seed=seed)
-    return lambda i: (binarize(b(i)), binarize(xl), yl)
+    idx = labelled_indices(labels, ddir)
+    if labels == 100:
+        xl, yl = X[idx], y[idx]
+        return lambda i: (binarize(b(i)), binarize(xl), yl)
+    bl = Batches(X[idx], y[idx], batch_size=100, seed=seed)
+    def batch(i):
+        xu, (xl, yl) = binarize(b(i)), bl(i)
+        return xu, binarize(xl), yl
+    return batch
 
 DATASETS = ('svhn', 'colored-mnist')   # the colour-digit datasets
 

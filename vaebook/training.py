@@ -140,10 +140,11 @@ SCHEDULES = ('constant', 'cosine')
 def train(model: torch.nn.Module, batches: Callable[[int], object], run_dir: str | os.PathLike,
           iter_max: int = 20000, iter_save: int | None = None, lr: float = 1e-3, config: dict | None = None,
           schedule: str = 'constant', device: str | torch.device = 'cpu', resume: bool = True,
-          log_every: int = 50, progress: bool = True) -> list[dict]:
+          log_every: int = 50, progress: bool = True, monitor: Callable | None = None, monitor_every: int = 1000) -> list[dict]:
     """Train `model` on `batches(i)` (a tensor or a tuple of `model.loss`'s arguments) for `iter_max` iterations.
     Checkpoints go to `run_dir/checkpoint.pt` every `iter_save` iterations, at the end and on a stop signal; metrics to
-    `run_dir/metrics.jsonl`. With `resume`, an existing checkpoint of the same `config` is continued. Returns the log."""
+    `run_dir/metrics.jsonl`, with `monitor(model)`'s dict every `monitor_every` iterations. With `resume`, an existing
+    checkpoint of the same `config` is continued. Returns the log."""
     if iter_max < 1: raise ValueError(f'iter_max must be at least 1, not {iter_max}')
     iter_save = iter_save or min(10000, iter_max)
     if iter_save < 1 or iter_save > iter_max:
@@ -196,6 +197,10 @@ def train(model: torch.nn.Module, batches: Callable[[int], object], run_dir: str
                     i += 1
                     if i % log_every == 0 or i == iter_max:
                         row = {'iteration': i, 'loss': loss.item(), **{k: float(v) for k, v in summaries.items()}}
+                        if monitor is not None and (i % monitor_every == 0 or i == iter_max):
+                            # a monitor must not draw random numbers: the run would then depend on watching it
+                            with torch.no_grad(): row.update(monitor(model))
+                            model.train()
                         history.append(row); flog.write(json.dumps(row) + '\n'); flog.flush()
                         bar.set_postfix(loss=f'{row["loss"]:.2f}', refresh=False)
                     bar.update(1)
