@@ -93,7 +93,7 @@ def peak_rss_mb(code):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--out', default='book/results/bench.json')
+    p.add_argument('--out', default='runs/results/bench.json', help='the book keeps its copy in book/results/bench.json')
     p.add_argument('--quick', action='store_true', help='fewer iterations and repetitions (a smoke run; numbers are noisier)')
     a = p.parse_args()
     iters, reps, n_img = (30, 2, 100) if a.quick else (500, 3, 1000)
@@ -127,6 +127,32 @@ def main():
         print(f"train {name:6s}: {ours:7.1f} it/s vs baseline {row['baseline_it_s']:7.1f} it/s = {row['ratio']:.2f}x"
               f"  ({row['gflops']:.1f} GFLOP/s, {100 * row['fraction_of_peak']:.0f}% of peak)"
               + (f"; its matrix products alone: {row['matmul_floor_it_s']:.0f} it/s" if 'matmul_floor_it_s' in row else ''))
+
+    # --- models of one architecture trained together (a vmapped stack) against one after another
+    from stacking import Stack
+    K = 3
+    stack_cases = {'vae': (lambda: VAE(10), lambda s: mnist_batches(100, s)), 'gmvae': (lambda: GMVAE(10, 500), lambda s: mnist_batches(100, s)),
+                   'ssvae_gw0': (lambda: SSVAE(64, gw=0, cw=100), lambda s: labelled_batches(100, s)),
+                   'ssvae': (lambda: SSVAE(64, gw=1, cw=100), lambda s: labelled_batches(100, s))}
+    res['stacking'] = {}
+    for name, (make, batches) in stack_cases.items():
+        n = iters // 4 if name == 'ssvae' else iters
+        bs = [batches(s) for s in range(K)]
+        def one_by_one():
+            for s in range(K):
+                seed_everything(s); m = make(); opt = torch.optim.Adam(m.parameters(), lr=1e-3, fused=True)
+                for i in range(n):
+                    b = bs[s](i); b = b if isinstance(b, tuple) else (b,)
+                    opt.zero_grad(set_to_none=True); m.loss(*b)[0].backward(); opt.step()
+        def together():
+            seed_everything(0); st = Stack([make() for _ in range(K)])
+            for i in range(n): st.step([b(i) for b in bs])
+        one_by_one(); together()   # warm-up
+        ts = [(median_time(one_by_one, 1), median_time(together, 1)) for _ in range(reps)]
+        alone, stacked = (K * n / statistics.median(t[j] for t in ts) for j in (0, 1))
+        res['stacking'][name] = {'models': K, 'iterations': n, 'one_by_one_model_it_s': alone, 'stacked_model_it_s': stacked,
+                                 'ratio': stacked / alone}
+        print(f"{K} {name} models: one after another {alone:6.1f} model-it/s, stacked {stacked:6.1f} model-it/s = {stacked / alone:.2f}x")
 
     # --- the elementwise functions this torch build runs slowly, at SSVAE-iteration sizes
     from vaebook.networks import ELU

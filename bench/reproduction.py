@@ -17,7 +17,7 @@ CHAPTERS = {
     '01_vae': ['-y', '{seeds: [0]}'],
     '02_gmvae': ['-y', '{seeds: [0]}'],
     '03_iwae': [],
-    '04_ssvae': ['-y', '{seeds: [0], sweep_seeds: [0]}'],
+    '04_ssvae': ['-y', '{seeds: [0], sweep_seeds: [0], curve_seeds: [0]}'],
     '05_fsvae': ['-y', '{seeds: [0]}', '-p', 'dataset', 'colored-mnist'],
 }
 # --quick: a smoke run of this script
@@ -28,20 +28,23 @@ HEADLINE = {'vae': ['cs236/nelbo', 'cs236/niwae_1000', 'test/nelbo', 'test/niwae
             'vae_cosine': ['cs236/nelbo', 'test/nelbo'],
             'gmvae': ['cs236/nelbo', 'cs236/niwae_1000', 'test/nelbo', 'test/niwae_1000', 'test/niwae_5000'],
             'ssvae': ['accuracy/gw=0', 'accuracy/gw=0.001', 'accuracy/gw=0.01', 'accuracy/gw=0.1', 'accuracy/gw=1'],
+            'ssvae_cosine': ['accuracy/gw=1'],
+            'ssvae_labels': [f'accuracy/labels={n}/gw={g}' for n in (100, 600, 1000, 3000) for g in (0, 1)],
             'fsvae': ['test/nelbo']}
 
 
 def book_runs(results: dict, key: str) -> list[float]:
-    "Each of the book's runs' value of `key` ('test/nelbo', or 'accuracy/gw=1' for the SSVAE)."
-    if key.startswith('accuracy/gw='):
-        gw = float(key.split('=')[1])
-        return [r['accuracy'] for r in results['runs'].values() if r['gw'] == gw]
+    "Each of the book's runs' value of `key` ('test/nelbo'; for the SSVAE e.g. 'accuracy/gw=1' or 'accuracy/labels=600/gw=1')."
+    if key.startswith('accuracy'):
+        metric, *group = key.split('/')
+        match = {k: float(v) for k, v in (g.split('=') for g in group)}
+        return [r[metric] for r in results['runs'].values() if all(r[k] == v for k, v in match.items())]
     return [r[key] for r in results['runs'].values() if key in r]
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--out', default='book/results/reproduction.json')
+    p.add_argument('--out', default='runs/results/reproduction.json', help='the book keeps its copy in book/results/reproduction.json')
     p.add_argument('--workdir', default=None, help='where executed copies, checkpoints and results go (default: a new temporary directory)')
     p.add_argument('--chapters', nargs='*', default=list(CHAPTERS), choices=list(CHAPTERS))
     p.add_argument('--quick', action='store_true', help='200 iterations, no IWAE-5000: a smoke run of this script, not a measurement '

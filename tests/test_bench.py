@@ -51,3 +51,25 @@ def test_stock_swaps_only_activations():
     assert [type(l).__name__ for l in s.enc.net] == ['Linear', 'ELU', 'Linear', 'ELU', 'Linear']
     assert all(isinstance(l, torch.nn.ELU) for l in s.enc.net if type(l).__name__ == 'ELU')
     assert all(torch.equal(a, b) for a, b in zip(m.state_dict().values(), s.state_dict().values()))
+
+
+def test_stack_computes_each_models_loss_and_gradient_as_if_alone():
+    "Stacked, each model gets the loss and the gradient it gets alone (to float rounding), and its own update."
+    import copy
+    from stacking import Stack
+    torch.manual_seed(0)
+    models = [VAE(10) for _ in range(3)]
+    alone = [copy.deepcopy(m) for m in models]
+    xs = [torch.bernoulli(torch.rand(20, 784)) for _ in models]
+    st = Stack(models, randomness='same')   # one noise draw shared by the stack, so each model can replay it alone
+    torch.manual_seed(5); losses = st.losses(xs)[0]; losses.sum().backward()
+    for i, (m, x) in enumerate(zip(alone, xs)):
+        torch.manual_seed(5); loss = m.loss(x)[0]; loss.backward()
+        assert abs(loss.item() - losses[i].item()) < 1e-5 * abs(loss.item())
+        for name, p in m.named_parameters():
+            g = st.params['m.' + name].grad[i]
+            # float32 sums in another order: differences of order 1e-6 of the gradient's size
+            assert (g - p.grad).norm() < 1e-4 * p.grad.norm() + 1e-7, name
+    before = st.model(1, models[1]).state_dict()['enc.net.0.weight']
+    st.opt.step()
+    assert not torch.equal(st.model(1, models[1]).state_dict()['enc.net.0.weight'], before)

@@ -98,7 +98,7 @@ def test_papermill_gw_reaches_the_loss(tmp_path, mnist_dir):
     assert row['iteration'] == 4
     assert abs(row['loss'] - (0.001 * row['nelbo'] + 100 * row['ce'])) < 1e-4 * row['loss']
     res = json.loads((tmp_path / 'res' / 'ssvae.json').read_text())
-    assert res['runs']['gw=0.001/seed=0']['gw'] == 0.001 and set(res['summary']) == {'accuracy/gw=0.001'}
+    assert res['runs']['gw=0.001/seed=0']['gw'] == 0.001 and set(res['summary']) == {'accuracy/gw=0.001', 'accuracy_binarized/gw=0.001'}
 
 
 @pytest.mark.parametrize('chapter,args', [('04_ssvae', ['-p', 'gw', '0', '-p', 'iter_max', '2', '-y', 'seeds: [0]']),

@@ -54,8 +54,8 @@ def test_ssvae_results():
     for run in r['runs'].values():   # full settings everywhere, and the summary is the runs' mean
         assert run['iter_max'] == 30000 and run['cw'] == 100
     for key, v in s.items():
-        g = float(key.split('=')[1])
-        accs = [run['accuracy'] for run in r['runs'].values() if run['gw'] == g]
+        metric, g = key.split('/gw=')
+        accs = [run[metric] for run in r['runs'].values() if run['gw'] == float(g)]
         assert len(accs) == v['n'] and abs(sum(accs) / len(accs) - v['mean']) < 1e-12
     nb = json.loads((ROOT / 'book' / '04_ssvae.ipynb').read_text())
     assert nb['metadata'].get('papermill', {}).get('exception') in (None, False)

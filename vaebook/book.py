@@ -4,13 +4,13 @@
 
 # %% ../nbs/00i_book.ipynb #c003
 from __future__ import annotations
-import argparse, os, signal, subprocess, sys
+import argparse, os, shutil, signal, subprocess, sys, time
 from pathlib import Path
 from .report import headline_markdown
 
 # %% auto #0
-__all__ = ['CHAPTERS', 'READS_ONLY', 'BOOK_PARAMS', 'chapter_params', 'run_chapter', 'prepare_for_book', 'dedupe_inline_scripts',
-           'build_book', 'main']
+__all__ = ['CHAPTERS', 'READS_ONLY', 'BOOK_PARAMS', 'QUICK', 'QUICK_PARAMS', 'QUICK_NOTE', 'chapter_params', 'run_chapter',
+           'prepare_for_book', 'dedupe_inline_scripts', 'build_book', 'stage_quick_book', 'mark_quick', 'main']
 
 # %% ../nbs/00i_book.ipynb #c005
 CHAPTERS = ('01_vae', '02_gmvae', '03_iwae', '04_ssvae', '05_fsvae', '06_performance')
@@ -18,14 +18,27 @@ READS_ONLY = ('03_iwae', '06_performance')   # they read results files: no devic
 # the parameters each chapter's book copy runs with beyond its defaults (SVHN cannot be downloaded offline)
 BOOK_PARAMS = {'05_fsvae': ['-p', 'dataset', 'colored-mnist']}
 
-def chapter_params(ch: str, device: str = 'auto') -> list[str]:
-    "The papermill arguments of chapter `ch`'s book copy."
-    own = [] if ch in READS_ONLY else ['-p', 'device', device, '-p', 'results_dir', 'book/results']
-    return own + BOOK_PARAMS.get(ch, [])
+# vaebook-book --quick: every chapter with budgets small enough for minutes on a 2-core CPU; its numbers only show
+# that the code runs. Chapter 6 reads the recorded benchmarks, so it runs as it is.
+QUICK = 'runs/quick'
+QUICK_PARAMS = {
+    '01_vae': ['-p', 'iter_max', '500', '-y', '{seeds: [0], iws: [1, 10, 100]}', '-p', 'niwae_5000', 'False'],
+    '02_gmvae': ['-p', 'iter_max', '500', '-y', '{seeds: [0], iws: [1, 10, 100]}', '-p', 'niwae_5000', 'False'],
+    '04_ssvae': ['-p', 'iter_max', '300', '-y', '{seeds: [0], sweep: [0, 0.1, 1], labels_curve: [100, 600]}'],
+    '05_fsvae': ['-p', 'iter_max', '300'],
+}
 
-def run_chapter(root: Path, ch: str, params: list[str], env: dict | None = None) -> int:
-    "Execute chapter `ch` into a temporary copy; move it into `book/` only if it ran through. Returns papermill's code."
-    out = root / 'book' / f'{ch}.ipynb'
+def chapter_params(ch: str, device: str = 'auto', quick: bool = False) -> list[str]:
+    "The papermill arguments of chapter `ch`'s book copy (or of its quick run, whose runs and results stay under `QUICK`)."
+    results = f'{QUICK}/book/results' if quick else 'book/results'
+    if ch == '06_performance': own = []
+    elif ch in READS_ONLY: own = ['-p', 'results_dir', results] if quick else []
+    else: own = ['-p', 'device', device, '-p', 'results_dir', results] + (['-p', 'runs_dir', f'{QUICK}/runs'] if quick else [])
+    return own + BOOK_PARAMS.get(ch, []) + (QUICK_PARAMS.get(ch, []) if quick else [])
+
+def run_chapter(root: Path, ch: str, params: list[str], env: dict | None = None, dest: Path | None = None) -> int:
+    "Execute chapter `ch` into a temporary copy; move it into `dest` (`book/`) only if it ran through. Returns papermill's code."
+    out = (dest or root / 'book') / f'{ch}.ipynb'
     tmp = root / 'runs' / 'book-execution' / f'{ch}.ipynb'   # same file system as book/, so the move is a rename
     tmp.parent.mkdir(parents=True, exist_ok=True)
     p = subprocess.Popen([sys.executable, '-m', 'papermill', str(root / 'nbs' / f'{ch}.ipynb'), str(tmp), '--cwd', str(root),
@@ -79,6 +92,32 @@ def build_book(root, path_output=None) -> int:
     return r
 
 # %% ../nbs/00i_book.ipynb #c010
+QUICK_NOTE = ('**Quick run.** This page was executed by `vaebook-book --quick` with budgets of a few hundred iterations '
+              '(`vaebook.book.QUICK_PARAMS`). Its numbers only show that the code runs; they are not results. '
+              'The results of record are in the book built from `book/`.')
+
+def stage_quick_book(root: Path) -> Path:
+    "Make `root/runs/quick` a book project of its own: the configuration and text pages copied, and a fresh results directory."
+    stage = root / QUICK
+    (stage / 'book' / 'results').mkdir(parents=True, exist_ok=True)
+    for f in ('_config.yml', '_toc.yml'): shutil.copy(root / f, stage / f)
+    for f in (root / 'book').iterdir():
+        if f.is_file() and f.suffix != '.ipynb' and f.name != '_headline.md': shutil.copy(f, stage / 'book' / f.name)
+    intro = stage / 'book' / 'intro.md'
+    if intro.exists():
+        title, _, rest = intro.read_text().partition('\n')
+        intro.write_text(f'{title}\n\n```{{warning}}\n{QUICK_NOTE}\n```\n{rest}')
+    return stage
+
+def mark_quick(path):
+    "Put the quick-run warning under an executed chapter's title."
+    import nbformat
+    nb = nbformat.read(path, as_version=4)
+    if not any(QUICK_NOTE in c.source for c in nb.cells):
+        nb.cells.insert(1, nbformat.v4.new_markdown_cell(f'```{{warning}}\n{QUICK_NOTE}\n```'))
+        nbformat.write(nb, path)
+
+# %% ../nbs/00i_book.ipynb #c013
 def main(argv: list[str] | None = None) -> int:
     "Entry point of `vaebook-book`: run the chapters (papermill) into book/, then build the site."
     p = argparse.ArgumentParser(prog='vaebook-book', description='Run every chapter and build the results book.')
@@ -86,7 +125,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument('--skip-run', action='store_true', help='build from the executed copies already in book/')
     p.add_argument('--chapters', nargs='*', default=list(CHAPTERS), help='which chapters to run')
     p.add_argument('--device', choices=('auto', 'cpu', 'gpu'), default='auto', help="papermill parameter 'device' for every chapter")
+    p.add_argument('--quick', action='store_true', help=f'small budgets, everything written under {QUICK}/ (book/ is only read): '
+                   'a check that every chapter runs, in minutes; its numbers are not results')
     a = p.parse_args(argv)
+    if a.quick and a.skip_run: p.error('--quick runs the chapters; it cannot be combined with --skip-run')
     root = Path(a.root).resolve()
     if not (root / '_toc.yml').exists(): p.error(f'{root} is not a vaebook checkout (no _toc.yml); pass --root')
     unknown = set(a.chapters) - set(CHAPTERS)
@@ -94,16 +136,21 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, 'PYTHONUNBUFFERED': '1'}
     if env.get('VAEBOOK_DATA'): env['VAEBOOK_DATA'] = str(Path(env['VAEBOOK_DATA']).resolve())  # kernels run elsewhere
     say = lambda msg: print(f'vaebook-book: error: {msg}', file=sys.stderr)
-    ch = None
+    site = stage_quick_book(root) if a.quick else root
+    where = f'{QUICK}/book' if a.quick else 'book'
+    if a.quick: print(f'QUICK RUN: small budgets, everything goes to {site}; book/ is not touched. Its numbers are not results.', flush=True)
+    ch, t0 = None, time.perf_counter()
     try:
         for ch in ([] if a.skip_run else a.chapters):
             print(f'running {ch} ...', flush=True)
-            if run_chapter(root, ch, chapter_params(ch, a.device), env):
-                say(f"chapter {ch} failed; book/{ch}.ipynb is unchanged, the failed copy is "
+            if run_chapter(root, ch, chapter_params(ch, a.device, a.quick), env, dest=site / 'book'):
+                say(f"chapter {ch} failed; {where}/{ch}.ipynb is unchanged, the failed copy is "
                     f"{root / 'runs' / 'book-execution' / f'{ch}.ipynb'}"); return 1
+            if a.quick: mark_quick(site / 'book' / f'{ch}.ipynb')
         ch = None
-        if build_book(root): say('the book did not build cleanly (see the warnings above)'); return 1
+        if build_book(site): say('the book did not build cleanly (see the warnings above)'); return 1
     except KeyboardInterrupt:
-        say(f'interrupted{f" while running {ch}; book/{ch}.ipynb is unchanged" if ch else ""}'); return 130
-    print(f"book built: {root / '_build' / 'html' / 'index.html'}")
+        say(f'interrupted{f" while running {ch}; {where}/{ch}.ipynb is unchanged" if ch else ""}'); return 130
+    print(f"book built: {site / '_build' / 'html' / 'index.html'} ({(time.perf_counter() - t0) / 60:.1f} min)")
+    if a.quick: print('QUICK RUN: the numbers on those pages come from runs of a few hundred iterations and are not results.')
     return 0

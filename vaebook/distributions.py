@@ -29,10 +29,12 @@ def _softplus(h: torch.Tensor) -> torch.Tensor:
     return torch.where(u == 1, y, u.log() * y / (u - 1)).add_(h.clamp(min=0))
 
 class _Softplus(torch.autograd.Function):
+    generate_vmap_rule = True   # torch.func.vmap may batch it (models trained as a stack, vaebook.training)
     @staticmethod
-    def forward(ctx, h):
-        ctx.save_for_backward(h)
-        return _softplus(h)
+    def forward(h): return _softplus(h)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output): ctx.save_for_backward(*inputs)
 
     @staticmethod
     def backward(ctx, g):
@@ -51,21 +53,26 @@ def _mixture_forward(z, m, v):
     c = -0.5 * (LOG_2PI * d + v.log().sum(-1) + (m * m * iv).sum(-1))                        # (K,)
     logn = torch.addmm(c, torch.cat([z * z, z], 1), torch.cat([-0.5 * iv, m * iv], 1).T)    # (N, K)
     mx = logn.amax(1, keepdim=True)
-    r = logn.sub_(mx).exp_()                       # in place: the (N, K) table is the largest tensor here
+    r = (logn - mx).exp()   # not in place: under torch.func.vmap the forward's own operations are recorded
     s = r.sum(1, keepdim=True)
-    return (s.log() + mx).squeeze(1) - math.log(m.shape[0]), r.div_(s)
+    return (s.log() + mx).squeeze(1) - math.log(m.shape[0]), r / s
 
 class _MixtureLogDensity(torch.autograd.Function):
+    generate_vmap_rule = True
     @staticmethod
-    def forward(ctx, z, m, v):
-        zf = z.reshape(-1, m.shape[-1])
-        logp, r = _mixture_forward(zf, m, v)
-        ctx.save_for_backward(zf, m, v, r)
-        ctx.z_shape = z.shape
-        return logp.reshape(z.shape[:-1])
+    def forward(z, m, v):
+        logp, r = _mixture_forward(z.reshape(-1, m.shape[-1]), m, v)
+        return logp.reshape(z.shape[:-1]), r   # the responsibilities r are kept for the backward pass
 
     @staticmethod
-    def backward(ctx, g):
+    def setup_context(ctx, inputs, output):
+        z, m, v = inputs
+        ctx.mark_non_differentiable(output[1])
+        ctx.save_for_backward(z.reshape(-1, m.shape[-1]), m, v, output[1])
+        ctx.z_shape = z.shape
+
+    @staticmethod
+    def backward(ctx, g, _):
         zf, m, v, r = ctx.saved_tensors
         d, iv = m.shape[-1], v.reciprocal()
         G = r * g.reshape(-1, 1)                                                 # (N, K)
@@ -82,7 +89,7 @@ class _MixtureLogDensity(torch.autograd.Function):
 
 def log_normal_mixture(z: torch.Tensor, m: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     "log of the uniform mixture (1/K) sum_k N(z; m_k, diag v_k); `z: (..., d)`, `m, v: (K, d)` -> `(...)`."
-    if torch.is_grad_enabled() and any(t.requires_grad for t in (z, m, v)): return _MixtureLogDensity.apply(z, m, v)
+    if torch.is_grad_enabled() and any(t.requires_grad for t in (z, m, v)): return _MixtureLogDensity.apply(z, m, v)[0]
     return _mixture_forward(z.reshape(-1, m.shape[-1]), m, v)[0].reshape(z.shape[:-1])  # evaluation: nothing to keep
 
 # %% ../nbs/00b_distributions.ipynb #c014
@@ -102,9 +109,12 @@ def _sum_log_sigmoid(u: torch.Tensor) -> torch.Tensor:
     return p.log_().sum(-1)
 
 class _BernoulliLogLik(torch.autograd.Function):
+    generate_vmap_rule = True
     @staticmethod
-    def forward(ctx, x, logits):
-        ctx.save_for_backward(x, logits)
+    def setup_context(ctx, inputs, output): ctx.save_for_backward(*inputs)
+
+    @staticmethod
+    def forward(x, logits):
         u = logits.abs()
         return 0.5 * (((2 * x - 1) * logits).sum(-1) - u.sum(-1)) + _sum_log_sigmoid(u)
 

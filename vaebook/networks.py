@@ -15,16 +15,17 @@ __all__ = ['ELU', 'mlp', 'gaussian_parameters', 'each_label_linear', 'Encoder', 
 
 # %% ../nbs/00c_networks.ipynb #c005
 class _ELU(torch.autograd.Function):
+    generate_vmap_rule = True   # torch.func.vmap may batch it (models trained as a stack, vaebook.training)
     @staticmethod
-    def forward(ctx, a):
-        out = a.clamp(max=0).exp_().sub_(1).add_(a.clamp(min=0))
-        ctx.save_for_backward(out)
-        return out
+    def forward(a): return a.clamp(max=0).exp_().sub_(1).add_(a.clamp(min=0))
+
+    @staticmethod
+    def setup_context(ctx, inputs, output): ctx.save_for_backward(output)
 
     @staticmethod
     def backward(ctx, g):
         out, = ctx.saved_tensors
-        return g * (out + 1).clamp_(max=1)
+        return g * (out + 1).clamp(max=1)   # not clamp_: vmap has no batching rule for it and would loop
 
 class ELU(nn.Module):
     "ELU with alpha = 1, like `nn.ELU()` (first derivatives only); no parameters, so checkpoints are interchangeable."
