@@ -110,3 +110,24 @@ def test_data_dir_parameter_alone(tmp_path, mnist_dir, chapter, args):
     r = run([PAPERMILL, f'nbs/{chapter}.ipynb', str(tmp_path / 'out.ipynb'), '-p', 'data_dir', str(mnist_dir),
              '-p', 'runs_dir', str(tmp_path / 'runs'), '-p', 'results_dir', str(tmp_path / 'res'), *args], env=env)
     assert r.returncode == 0, r.stderr[-3000:]
+
+
+def test_quick_profile_runs_every_chapter_outside_the_book(mnist_dir):
+    "`vaebook-book --quick` runs every chapter and builds a site under runs/quick, each chapter flagged as a quick run; book/ is only read."
+    import shutil
+    from vaebook.book import QUICK, QUICK_NOTE
+    shutil.rmtree(ROOT / QUICK, ignore_errors=True)
+    before = book_state()
+    r = run([str(BIN / 'vaebook-book'), '--quick'])
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert book_state() == before
+    assert 'QUICK RUN' in r.stdout and 'not results' in r.stdout.splitlines()[-1]
+    site = ROOT / QUICK / '_build' / 'html'
+    for ch in CHAPTERS:
+        nb = json.loads((ROOT / QUICK / 'book' / f'{ch}.ipynb').read_text())
+        assert QUICK_NOTE in ''.join(nb['cells'][1]['source']), ch
+        assert 'Quick run.' in (site / 'book' / f'{ch}.html').read_text(), ch
+    assert 'Quick run.' in (site / 'book' / 'intro.html').read_text()
+    # the quick results are where the quick chapters put them, and the small budgets reached the runs
+    res = json.loads((ROOT / QUICK / 'book' / 'results' / 'ssvae_labels.json').read_text())
+    assert {r['iter_max'] for r in res['runs'].values()} == {300} and {r['labels'] for r in res['runs'].values()} == {100, 600}

@@ -143,10 +143,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for ch in ([] if a.skip_run else a.chapters):
             print(f'running {ch} ...', flush=True)
+            t = time.perf_counter()
             if run_chapter(root, ch, chapter_params(ch, a.device, a.quick), env, dest=site / 'book'):
                 say(f"chapter {ch} failed; {where}/{ch}.ipynb is unchanged, the failed copy is "
                     f"{root / 'runs' / 'book-execution' / f'{ch}.ipynb'}"); return 1
             if a.quick: mark_quick(site / 'book' / f'{ch}.ipynb')
+            print(f'{ch} ran in {(time.perf_counter() - t) / 60:.2f} min', flush=True)
         ch = None
         if build_book(site): say('the book did not build cleanly (see the warnings above)'); return 1
     except KeyboardInterrupt:
