@@ -21,7 +21,7 @@ def toc_pages():
     "Every page _toc.yml lists (root first), e.g. 'book/01_vae'."
     import yaml
     toc = yaml.safe_load((ROOT / '_toc.yml').read_text())
-    return [toc['root']] + [c['file'] for c in toc['chapters']]
+    return [toc['root']] + [c['file'] for part in toc['parts'] for c in part['chapters']]
 
 
 def test_site_has_every_page(site):

@@ -4,16 +4,21 @@
 
 # %% ../nbs/00i_book.ipynb #c003
 from __future__ import annotations
-import argparse, os, shutil, signal, subprocess, sys, time
+import argparse, os, re, shutil, signal, subprocess, sys, time
 from pathlib import Path
 from .report import headline_markdown
 
 # %% auto #0
-__all__ = ['CHAPTERS', 'READS_ONLY', 'BOOK_PARAMS', 'QUICK', 'QUICK_PARAMS', 'QUICK_NOTE', 'chapter_params', 'run_chapter',
-           'prepare_for_book', 'dedupe_inline_scripts', 'build_book', 'stage_quick_book', 'mark_quick', 'main']
+__all__ = ['CHAPTERS', 'FOUNDATIONS', 'PAGES', 'READS_ONLY', 'BOOK_PARAMS', 'QUICK', 'QUICK_PARAMS', 'RUN_LOG', 'TEST_CALLS',
+           'QUICK_NOTE', 'chapter_params', 'run_chapter', 'prepare_for_book', 'dedupe_inline_scripts', 'build_book',
+           'stage_quick_book', 'mark_quick', 'main']
 
 # %% ../nbs/00i_book.ipynb #c005
 CHAPTERS = ('01_vae', '02_gmvae', '03_iwae', '04_ssvae', '05_fsvae', '06_performance')
+# chapter 0: the foundation notebooks, executed as they are (their inline tests are their content)
+FOUNDATIONS = ('00a_data', '00b_distributions', '00c_networks', '00d_training', '00e_evaluation', '00f_experiment',
+               '00g_report', '00h_cli', '00i_book')
+PAGES = FOUNDATIONS + CHAPTERS   # every notebook of the site, in the order vaebook-book runs them
 READS_ONLY = ('03_iwae', '06_performance')   # they read results files: no device, no results to write
 # the parameters each chapter's book copy runs with beyond its defaults (SVHN cannot be downloaded offline)
 BOOK_PARAMS = {'05_fsvae': ['-p', 'dataset', 'colored-mnist']}
@@ -31,7 +36,7 @@ QUICK_PARAMS = {
 def chapter_params(ch: str, device: str = 'auto', quick: bool = False) -> list[str]:
     "The papermill arguments of chapter `ch`'s book copy (or of its quick run, whose runs and results stay under `QUICK`)."
     results = f'{QUICK}/book/results' if quick else 'book/results'
-    if ch == '06_performance': own = []
+    if ch == '06_performance' or ch in FOUNDATIONS: own = []
     elif ch in READS_ONLY: own = ['-p', 'results_dir', results] if quick else []
     else: own = ['-p', 'device', device, '-p', 'results_dir', results] + (['-p', 'runs_dir', f'{QUICK}/runs'] if quick else [])
     return own + BOOK_PARAMS.get(ch, []) + (QUICK_PARAMS.get(ch, []) if quick else [])
@@ -53,19 +58,48 @@ def run_chapter(root: Path, ch: str, params: list[str], env: dict | None = None,
     return r
 
 # %% ../nbs/00i_book.ipynb #c007
+RUN_LOG = re.compile(r'^.*\((checkpoint reused|trained from iteration \d+)[;)].*$')   # run_experiment's one line per run
+TEST_CALLS = re.compile(r'^\s*(test_eq|test_close|test_fail|test_ne|assert)\b', re.M)
+
 def prepare_for_book(path):
-    "Make an executed notebook read well in Jupyter Book: drop `#|` lines, remove `#| hide` and export-only cells."
+    """Make an executed notebook read well in Jupyter Book: drop `#|` lines; remove `#| hide` and export-only cells;
+    fold papermill's injected parameters into the parameters cell; collapse the inline tests; move the run logs
+    into a collapsed output of their own. Running it again changes nothing."""
     import nbformat
     nb = nbformat.read(path, as_version=4)
+    cells = []
     for c in nb.cells:
-        if c.cell_type != 'code': continue
+        tags = set(c.metadata.get('tags', []))
+        if c.cell_type != 'code': cells.append(c); continue
+        if 'injected-parameters' in tags:
+            params = next((p for p in reversed(cells) if 'parameters' in p.metadata.get('tags', [])), None)
+            if params is not None:   # one parameters cell, its last lines saying what this copy ran with
+                given = [l for l in c.source.splitlines() if l.strip() and not l.startswith('# Parameters')]
+                params.source = params.source.rstrip('\n') + "\n# this copy ran with:\n" + '\n'.join(given)
+                continue
         lines = c.source.splitlines()
         directives = [l for l in lines if l.startswith('#|')]
         body = [l for l in lines if not l.startswith('#|')]
-        tags = set(c.metadata.get('tags', []))
         if any('hide' in l or 'default_exp' in l for l in directives) or 'nbdev_export' in c.source: tags.add('remove-cell')
         c.source = '\n'.join(body).strip('\n')
+        exported = any('export' in l for l in directives)
+        if not exported and not c.outputs and TEST_CALLS.search(c.source) and not tags & {'parameters', 'remove-cell'}:
+            tags.add('hide-input')   # an inline test: one click away, out of the reading flow
+        log = []
+        if 'run-log' not in tags:
+            for o in c.outputs:
+                if o.output_type == 'stream' and o.name == 'stdout':
+                    kept = [l for l in o.text.splitlines(True) if not RUN_LOG.match(l.rstrip('\n'))]
+                    log += [l for l in o.text.splitlines(True) if RUN_LOG.match(l.rstrip('\n'))]
+                    o.text = ''.join(kept)
+            c.outputs = [o for o in c.outputs if not (o.output_type == 'stream' and not o.text)]
         if tags: c.metadata['tags'] = sorted(tags)
+        cells.append(c)
+        if log:
+            cells.append(nbformat.v4.new_code_cell('# which runs were trained here and which reused their checkpoints',
+                                                   metadata={'tags': ['hide-output', 'remove-input', 'run-log']},
+                                                   outputs=[nbformat.v4.new_output('stream', name='stdout', text=''.join(log))]))
+    nb.cells = cells
     nbformat.write(nb, path)
 
 def dedupe_inline_scripts(page: Path):
@@ -82,7 +116,7 @@ def dedupe_inline_scripts(page: Path):
 def build_book(root, path_output=None) -> int:
     "Prepare the executed chapters and the headline table, then `jupyter-book build` (warnings are errors)."
     root = Path(root)
-    for ch in CHAPTERS:
+    for ch in PAGES:
         if (root / 'book' / f'{ch}.ipynb').exists(): prepare_for_book(root / 'book' / f'{ch}.ipynb')
     (root / 'book' / '_headline.md').write_text(headline_markdown(root / 'book' / 'results'))
     out = ['--path-output', str(path_output)] if path_output else []
@@ -123,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog='vaebook-book', description='Run every chapter and build the results book.')
     p.add_argument('--root', default='.', help='the project checkout (holding nbs/, book/, _toc.yml)')
     p.add_argument('--skip-run', action='store_true', help='build from the executed copies already in book/')
-    p.add_argument('--chapters', nargs='*', default=list(CHAPTERS), help='which chapters to run')
+    p.add_argument('--chapters', nargs='*', default=list(PAGES), help='which chapters to run (default: all, chapter 0 first)')
     p.add_argument('--device', choices=('auto', 'cpu', 'gpu'), default='auto', help="papermill parameter 'device' for every chapter")
     p.add_argument('--quick', action='store_true', help=f'small budgets, everything written under {QUICK}/ (book/ is only read): '
                    'a check that every chapter runs, in minutes; its numbers are not results')
@@ -131,8 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     if a.quick and a.skip_run: p.error('--quick runs the chapters; it cannot be combined with --skip-run')
     root = Path(a.root).resolve()
     if not (root / '_toc.yml').exists(): p.error(f'{root} is not a vaebook checkout (no _toc.yml); pass --root')
-    unknown = set(a.chapters) - set(CHAPTERS)
-    if unknown: p.error(f"unknown chapters {sorted(unknown)}; choose from {', '.join(CHAPTERS)}")
+    unknown = set(a.chapters) - set(PAGES)
+    if unknown: p.error(f"unknown chapters {sorted(unknown)}; choose from {', '.join(PAGES)}")
     env = {**os.environ, 'PYTHONUNBUFFERED': '1'}
     if env.get('VAEBOOK_DATA'): env['VAEBOOK_DATA'] = str(Path(env['VAEBOOK_DATA']).resolve())  # kernels run elsewhere
     say = lambda msg: print(f'vaebook-book: error: {msg}', file=sys.stderr)

@@ -11,7 +11,7 @@ import torch
 
 # %% auto #0
 __all__ = ['REFERENCE', 'LITERATURE', 'RECIPES', 'LABELS_LITERATURE', 'fmt', 'verdict', 'metrics_table', 'plot_curves',
-           'show_grid', 'headline_markdown']
+           'show_grid', 'headline_markdown', 'chapter_box']
 
 # %% ../nbs/00g_report.ipynb #c005
 REFERENCE = {
@@ -122,3 +122,20 @@ def headline_markdown(results_dir) -> str:
         out += (f"\nFSVAE on {r['settings']['dataset']} ({r['settings']['iter_max']:,} iterations, {s['test/nelbo']['n']} seed): "
                 f"test {parts} nats per image.\n")
     return out
+
+# %% ../nbs/00g_report.ipynb #c016
+def chapter_box(ch: str, shows: str, data: str, results_dir='book/results'):
+    "Markdown for chapter `ch`'s opening box: what it `shows`, how to run it, the `data` it reads, its measured CPU minutes."
+    from IPython.display import Markdown
+    from vaebook.experiment import project_path
+    minutes = {}
+    for name, key in (('reproduction', 'minutes'), ('quick_profile', 'chapter_minutes')):
+        f = project_path(results_dir, f'{name}.json')
+        if f.exists(): minutes[name] = json.loads(f.read_text()).get(key, {}).get(ch)
+    t = lambda m: f'{m:.1f} min' if m is not None else 'not measured yet'
+    return Markdown(f"> **This chapter** shows {shows}  \n"
+                    f"> **Run it:** `papermill nbs/{ch}.ipynb out.ipynb` (its settings are the parameters below; `-p name value` "
+                    f"changes one), or every chapter with `vaebook-book` (`--quick`: small budgets, in minutes).  \n"
+                    f"> **Data:** {data}  \n"
+                    f"> **CPU time** (2 cores, one seed): {t(minutes.get('reproduction'))} at full settings, "
+                    f"{t(minutes.get('quick_profile'))} at quick settings.")
