@@ -29,7 +29,9 @@ class _ELU(torch.autograd.Function):
 
 class ELU(nn.Module):
     "ELU with alpha = 1, like `nn.ELU()` (first derivatives only); no parameters, so checkpoints are interchangeable."
-    def forward(self, a): return _ELU.apply(a)
+    def forward(self, a):
+        "ELU(`a`) elementwise, any shape."
+        return _ELU.apply(a)
 
 # %% ../nbs/00c_networks.ipynb #c007
 def mlp(sizes: list[int], act=ELU) -> nn.Sequential:
@@ -59,6 +61,7 @@ class Encoder(nn.Module):
         super().__init__()
         self.net = mlp([x_dim + y_dim, h, h, 2 * z_dim])
     def forward(self, x, y=None):
+        "`qm, qv: (batch, z_dim)`, the mean and variance of q(z | x[, y])."
         return gaussian_parameters(self.net(x if y is None else torch.cat([x, y], -1)))
     def each_label(self, x):
         "q(z | x, y) for every one-hot y at once: `x: (batch, x_dim)` -> `qm, qv: (y_dim, batch, z_dim)`."
@@ -70,6 +73,7 @@ class Decoder(nn.Module):
         super().__init__()
         self.net = mlp([z_dim + y_dim, h, h, x_dim])
     def forward(self, z, y=None):
+        "The decoder's output `(..., x_dim)` for `z` (and one-hot `y`)."
         return self.net(z if y is None else torch.cat([z, y], -1))
     def each_label(self, z):
         "Logits for label y = i from `z[i]`: `z: (y_dim, ..., z_dim)` -> `(y_dim, ..., x_dim)`."
@@ -80,7 +84,9 @@ class Classifier(nn.Module):
     def __init__(self, y_dim: int = 10, x_dim: int = 784, h: int = 300):
         super().__init__()
         self.net = mlp([x_dim, h, h, y_dim], act=nn.ReLU)
-    def forward(self, x): return self.net(x)
+    def forward(self, x):
+        "Logits of q(y | x): `(batch, y_dim)`."
+        return self.net(x)
 
 # %% ../nbs/00c_networks.ipynb #c014
 def svhn_encoder(z_dim: int = 10, y_dim: int = 10) -> Encoder:
