@@ -117,3 +117,72 @@ def test_ctrl_c_leaves_the_book(monkeypatch, capsys):
     assert vb.main(['--root', str(ROOT), '--chapters', '02_gmvae']) == 130
     assert 'interrupted while running 02_gmvae; book/02_gmvae.ipynb is unchanged' in capsys.readouterr().err
     assert (ROOT / 'book' / '02_gmvae.ipynb').read_bytes() == before
+
+
+CHAPTER_PAGES = [p for p in PAGES if re.match(r'book/0[1-9]_', p)]   # the numbered chapters
+# executed before the book's pages were reworked; re-executed with issue 15's SSVAE runs (strict: then this must go)
+STALE = {'book/04_ssvae.html'}
+
+
+def _stale(pages):
+    return [pytest.param(p, marks=pytest.mark.xfail(strict=True, reason='executed before the page rework')) if p in STALE else p
+            for p in pages]
+
+
+CLIPPED_JS = """
+const wide = window.innerWidth >= 1000, out = [];
+const scrollBox = e => ['auto', 'scroll'].includes(getComputedStyle(e).overflowX);
+const insideScrollBox = e => { for (let p = e.parentElement; p && p.tagName !== 'ARTICLE'; p = p.parentElement) if (scrollBox(p)) return true; return false; };
+for (const e of document.querySelectorAll('article *')) {
+  const cs = getComputedStyle(e);
+  if (e.closest('mjx-container') && e.tagName !== 'MJX-CONTAINER') continue;   // MathJax's own layers
+  if (e.tagName === 'MJX-CONTAINER' && e.getAttribute('display') !== 'true') continue;   // inline math flows with its line
+  if (cs.display.startsWith('inline') || e.clientWidth === 0 || e.scrollWidth <= e.clientWidth + 2) continue;
+  const scrolls = scrollBox(e) || insideScrollBox(e);   // a reader can scroll to what does not fit
+  if (!scrolls || wide) out.push(`${e.tagName}.${e.className} (${cs.overflowX}, ${e.scrollWidth} > ${e.clientWidth}): ${(e.textContent || '').slice(0, 60)}`);
+}
+if (document.documentElement.scrollWidth > window.innerWidth + 1) out.push(`the page scrolls sideways: ${document.documentElement.scrollWidth} > ${window.innerWidth}`);
+return out;"""
+
+
+@pytest.mark.parametrize('width,page', [pytest.param(w, p, marks=pytest.mark.xfail(strict=True, reason='executed before the page rework'))
+                                        if w == 1400 and p in STALE else (w, p) for w in (1400, 420) for p in PAGES])
+def test_nothing_is_clipped(page, width, server, browser):
+    "At 1400 px nothing overflows its box at all; at 420 px (a phone) only scroll boxes (tables, equations) do, and the page never scrolls sideways."
+    browser.set_window_size(width, 1600)
+    try:
+        browser.get(f'{server}/{page}')
+        browser.execute_async_script("const done = arguments[arguments.length - 1];"
+                                     "((window.MathJax && MathJax.startup) ? MathJax.startup.promise : Promise.resolve()).then(() => done(1));")
+        browser.save_screenshot(str(SHOTS / f"{page.replace('/', '_').replace('.html', '')}_{width}.png"))
+        clipped = browser.execute_script(CLIPPED_JS)
+    finally:
+        browser.set_window_size(1280, 1600)
+    assert not clipped, f'{page} at {width} px:\n' + '\n'.join(clipped)
+
+
+@pytest.mark.parametrize('page', PAGES)
+def test_no_raw_tex(page, server, browser):
+    "Every formula is typeset: no TeX source is left in the text a reader sees (code cells aside)."
+    browser.get(f'{server}/{page}')
+    browser.execute_async_script("const done = arguments[arguments.length - 1];"
+                                 "((window.MathJax && MathJax.startup) ? MathJax.startup.promise : Promise.resolve()).then(() => done(1));")
+    text = browser.execute_script(
+        "const a = document.querySelector('article').cloneNode(true);"
+        "a.querySelectorAll('pre, code, mjx-container, script, style').forEach(e => e.remove()); return a.innerText;")
+    raw = re.findall(r'.{0,30}(?:\\[a-zA-Z]+\{|\\(?:mathcal|frac|sim|mid|theta|phi)\b|\$\$).{0,30}', text)
+    assert not raw, f'{page}: {raw[:5]}'
+
+
+@pytest.mark.parametrize('page', _stale(CHAPTER_PAGES))
+def test_chapters_cite_their_sources(page, server, browser):
+    "Each numbered chapter cites the work it builds on, and every citation lands on an entry of the references page."
+    browser.get(f'{server}/{page}')
+    links = browser.execute_async_script(   # the theme's scripts may still be rearranging the page: look for up to 5 s
+        "const done = arguments[arguments.length - 1], t0 = Date.now();"
+        "const look = () => { const l = Array.from(document.querySelectorAll('a[href*=\"references.html#\"]')).map(a => a.href);"
+        " if (l.length || Date.now() - t0 > 5000) done(l); else setTimeout(look, 100); }; look();")
+    assert links, f'{page} cites nothing'
+    browser.get(f'{server}/book/references.html')
+    ids = set(browser.execute_script("return Array.from(document.querySelectorAll('[id]')).map(e => e.id)"))
+    assert all(l.split('#')[1] in ids for l in links), [l for l in links if l.split('#')[1] not in ids]
