@@ -19,7 +19,8 @@ extras = {
     # nbdev 2.4.14 crashes at import with execnb>=0.2, fastcore>=2 or ghapi>=2.
     'dev': ['nbdev==2.4.14', 'execnb<0.2', 'fastcore<2', 'ghapi<2', 'pytest', 'papermill>=2.7,<2.8', 'ipykernel', 'pyflakes==3.4.0'],
     # jupyter-book 2.x downloads its theme at build time and cannot build offline.
-    'book': ['jupyter-book>=1.0,<1.1', 'papermill>=2.7,<2.8', 'ipykernel', 'sphinx-mathjax-offline', 'selenium'],
+    'book': ['jupyter-book>=1.0,<1.1', 'papermill>=2.7,<2.8', 'ipykernel', 'sphinx-mathjax-offline', 'selenium',
+             'scikit-learn'],   # chapter 7's embeddings (t-SNE, PCA)
 }
 extras['all'] = sorted({r for v in extras.values() for r in v})
 

@@ -19,10 +19,12 @@ CHAPTERS = {
     '03_iwae': [],
     '04_ssvae': ['-y', '{seeds: [0], sweep_seeds: [0], curve_seeds: [0]}'],
     '05_fsvae': ['-y', '{seeds: [0]}', '-p', 'dataset', 'colored-mnist'],
+    '07_latent': [],
 }
 # --quick: a smoke run of this script
 QUICK = {'01_vae': ['-p', 'iter_max', '200', '-p', 'niwae_5000', 'False'], '02_gmvae': ['-p', 'iter_max', '200', '-p', 'niwae_5000', 'False'],
-         '04_ssvae': ['-p', 'iter_max', '200'], '05_fsvae': ['-p', 'iter_max', '200']}
+         '04_ssvae': ['-p', 'iter_max', '200'], '05_fsvae': ['-p', 'iter_max', '200'],
+         '07_latent': ['-p', 'iter_max', '200']}
 # results file: headline metrics compared with the book's
 HEADLINE = {'vae': ['cs236/nelbo', 'cs236/niwae_1000', 'test/nelbo', 'test/niwae_1000', 'test/niwae_5000'],
             'vae_cosine': ['cs236/nelbo', 'test/nelbo'],

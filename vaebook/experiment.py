@@ -17,6 +17,7 @@ from .vae import VAE
 from .gmvae import GMVAE
 from .ssvae import SSVAE
 from .fsvae import FSVAE
+from .latent import BetaVAE
 
 # %% auto #0
 __all__ = ['RULES', 'MODELS', 'DEFAULT_Z', 'SHAPE', 'RECIPE', 'DEFAULTS', 'VOLATILE', 'HEADLINE', 'SettingsError',
@@ -47,6 +48,8 @@ RULES = {
     **{n: (_is_weight, 'a finite number >= 0') for n in ('gw', 'cw')},
     'sweep': (_list_of(_is_weight), 'a non-empty list of finite numbers >= 0'),
     'lr': (lambda v: _is_weight(v) and v > 0, 'a finite number > 0'),
+    'beta': (lambda v: _is_weight(v) and v > 0, 'a finite number > 0'),
+    'betas': (_list_of(lambda v: _is_weight(v) and v > 0), 'a non-empty list of finite numbers > 0'),
     'iws': (_list_of(_is_int), 'a non-empty list of integers >= 1'),
     'schedule': (lambda v: v in SCHEDULES, f"one of {', '.join(SCHEDULES)}"),
     'schedules': (_list_of(lambda v: v in SCHEDULES), f"a non-empty list of {', '.join(SCHEDULES)}"),
@@ -65,11 +68,11 @@ def check_settings(**settings):
         if not ok(v): raise SettingsError(f'setting {name} must be {want}, got {v!r}')
 
 # %% ../nbs/00f_experiment.ipynb #c009
-MODELS = ('vae', 'gmvae', 'ssvae', 'fsvae')
-DEFAULT_Z = {'vae': 10, 'gmvae': 10, 'ssvae': 64, 'fsvae': 10}  # the reference project's
-SHAPE = {'vae': ('z',), 'gmvae': ('z', 'k'), 'ssvae': ('z', 'gw', 'cw', 'labels'), 'fsvae': ('z', 'dataset')}
+MODELS = ('vae', 'gmvae', 'ssvae', 'fsvae', 'betavae')
+DEFAULT_Z = {'vae': 10, 'gmvae': 10, 'ssvae': 64, 'fsvae': 10, 'betavae': 10}  # the reference project's
+SHAPE = {'vae': ('z',), 'gmvae': ('z', 'k'), 'ssvae': ('z', 'gw', 'cw', 'labels'), 'fsvae': ('z', 'dataset'), 'betavae': ('z', 'beta')}
 RECIPE = ('schedule', 'iter_max', 'batch_size', 'lr', 'seed')
-DEFAULTS = {'k': 500, 'gw': 1.0, 'cw': 100.0, 'labels': 100, 'dataset': 'svhn', 'schedule': 'constant', 'iter_max': 20000,
+DEFAULTS = {'k': 500, 'gw': 1.0, 'cw': 100.0, 'labels': 100, 'beta': 1.0, 'dataset': 'svhn', 'schedule': 'constant', 'iter_max': 20000,
             'batch_size': 100, 'lr': 1e-3, 'seed': 0}
 
 def run_config(model: str, **settings) -> dict:
@@ -80,7 +83,7 @@ def run_config(model: str, **settings) -> dict:
     if unknown: raise SettingsError(f"{model} has no setting {', '.join(sorted(unknown))}; its settings are {', '.join(keys)}")
     c = {'model': model, **{k: settings.get(k, DEFAULT_Z[model] if k == 'z' else DEFAULTS.get(k)) for k in keys}}
     check_settings(**{k: v for k, v in c.items() if k != 'model'})
-    for w in ('gw', 'cw', 'lr'):   # one spelling per value: -p gw 1 and --gw 1.0 name the same run
+    for w in ('gw', 'cw', 'lr', 'beta'):   # one spelling per value: -p gw 1 and --gw 1.0 name the same run
         if w in c: c[w] = float(c[w])
     return c
 
@@ -106,12 +109,13 @@ def make_model(config: dict) -> torch.nn.Module:
     if m == 'vae': return VAE(z)
     if m == 'gmvae': return GMVAE(z, config['k'])
     if m == 'ssvae': return SSVAE(z, gw=config['gw'], cw=config['cw'])
+    if m == 'betavae': return BetaVAE(z, beta=config['beta'])
     return FSVAE(z)
 
 def make_batches(config: dict, ddir=None):
     "Iteration -> training batch of the run `config` (the data is loaded now, so data errors come before training)."
     bs, seed = config['batch_size'], config['seed']
-    if config['model'] in ('vae', 'gmvae'): return mnist_batches(bs, seed, ddir)
+    if config['model'] in ('vae', 'gmvae', 'betavae'): return mnist_batches(bs, seed, ddir)
     if config['model'] == 'ssvae': return labelled_batches(bs, seed, ddir, config['labels'])
     return Batches(*load_digits(config['dataset'], 'train', ddir), batch_size=bs, seed=seed)
 
@@ -196,7 +200,7 @@ def evaluate_run(model, config: dict, rd: Path, ddir=None, iws: dict | None = No
         except json.JSONDecodeError: c = {}
         if c.get('iteration') == it: have = c['metrics']
     m = config['model']
-    if m in ('vae', 'gmvae'):
+    if m in ('vae', 'gmvae', 'betavae'):
         out = have
         for proto, ks in iws.items(): out = protocol_bounds(model, proto, ks, ddir, out)
         wanted = {k for proto, ks in iws.items() for k in panel_keys(proto, ks)}
@@ -266,7 +270,8 @@ class Experiment:
     runs: dict = field(default_factory=dict)
     summary: dict = field(default_factory=dict)
 
-HEADLINE = {'vae': ('cs236/nelbo', 'test/nelbo'), 'gmvae': ('cs236/nelbo', 'test/nelbo'), 'ssvae': ('accuracy',), 'fsvae': ('test/nelbo',)}
+HEADLINE = {'vae': ('cs236/nelbo', 'test/nelbo'), 'gmvae': ('cs236/nelbo', 'test/nelbo'), 'ssvae': ('accuracy',), 'fsvae': ('test/nelbo',),
+            'betavae': ('test/nelbo',)}
 
 def run_key(config: dict, vary=()):
     "A run's key in an experiment: its seed, or `(*vary values, seed)`."
