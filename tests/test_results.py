@@ -77,6 +77,21 @@ def test_fsvae_results():
     assert f"{r['summary']['test/nelbo']['mean']:.1f}" in json.dumps(nb['cells'])
 
 
+def test_latent_results():
+    f = ROOT / 'book' / 'results' / 'latent.json'
+    assert f.exists(), f'{f} missing: run nbs/07_latent.ipynb (see book/reproduce.md)'
+    r = json.loads(f.read_text())
+    assert r['settings']['iter_max'] == 20000 and sorted(r['settings']['betas']) == [0.25, 0.5, 1, 2, 4]
+    assert {run['beta'] for run in r['runs'].values()} == {0.25, 0.5, 1.0, 2.0, 4.0}
+    for run in r['runs'].values():   # the bound is the true one whatever beta trained the model
+        assert abs(run['test/nelbo'] - run['test/kl'] - run['test/rec']) < 1e-2
+    rates = [r['summary'][f'test/kl/beta={b:g}']['mean'] for b in (0.25, 0.5, 1, 2, 4)]
+    assert rates == sorted(rates, reverse=True), rates   # a heavier KL weight buys a cheaper code
+    nb = json.loads((ROOT / 'book' / '07_latent.ipynb').read_text())
+    assert nb['metadata']['papermill'].get('exception') in (None, False)
+    assert f"{r['summary']['test/nelbo/beta=1']['mean']:.2f}" in json.dumps(nb['cells'])
+
+
 def test_bench_results():
     b = json.loads((ROOT / 'book' / 'results' / 'bench.json').read_text())
     assert not b['settings']['quick'] and b['settings']['reps'] >= 3
@@ -85,6 +100,8 @@ def test_bench_results():
         assert abs(r['ratio'] - r['ours_it_s'] / r['baseline_it_s']) < 1e-9
     for name in ('vae', 'gmvae'):
         assert b['training'][name]['matmul_floor_it_s'] > b['training'][name]['ours_it_s']  # a ceiling, or it measures nothing
+    for r in b.get('stacking', {}).values():
+        assert r['models'] >= 2 and abs(r['ratio'] - r['stacked_model_it_s'] / r['one_by_one_model_it_s']) < 1e-9
         r = b['iwae'][name]
         assert r['k'] == 1000 and abs(r['ratio'] - r['ours_img_s'] / r['baseline_img_s']) < 1e-9
 
