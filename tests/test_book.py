@@ -133,9 +133,14 @@ CLIPPED_JS = """
 const wide = window.innerWidth >= 1000, out = [];
 const scrollBox = e => ['auto', 'scroll'].includes(getComputedStyle(e).overflowX);
 const insideScrollBox = e => { for (let p = e.parentElement; p && p.tagName !== 'ARTICLE'; p = p.parentElement) if (scrollBox(p)) return true; return false; };
+const right = document.querySelector('article').getBoundingClientRect().right;
 for (const e of document.querySelectorAll('article *')) {
   const cs = getComputedStyle(e);
   if (e.closest('mjx-container') && e.tagName !== 'MJX-CONTAINER') continue;   // MathJax's own layers
+  if (e.getBoundingClientRect().right > right + 2 && !insideScrollBox(e) && !scrollBox(e) && e.getBoundingClientRect().width > 0) {
+    out.push(`${e.tagName}.${e.className} reaches past the text column (${Math.round(e.getBoundingClientRect().right)} > ${Math.round(right)}): ${(e.textContent || '').slice(0, 60)}`);
+    continue;
+  }
   if (e.tagName === 'MJX-CONTAINER' && e.getAttribute('display') !== 'true') continue;   // inline math flows with its line
   if (cs.display.startsWith('inline') || e.clientWidth === 0 || e.scrollWidth <= e.clientWidth + 2) continue;
   const scrolls = scrollBox(e) || insideScrollBox(e);   // a reader can scroll to what does not fit

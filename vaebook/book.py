@@ -136,8 +136,9 @@ def stage_quick_book(root: Path) -> Path:
     stage = root / QUICK
     (stage / 'book' / 'results').mkdir(parents=True, exist_ok=True)
     for f in ('_config.yml', '_toc.yml'): shutil.copy(root / f, stage / f)
-    for f in (root / 'book').iterdir():
-        if f.is_file() and f.suffix != '.ipynb' and f.name != '_headline.md': shutil.copy(f, stage / 'book' / f.name)
+    for f in (root / 'book').iterdir():   # the text pages, the bibliography, the style sheet: not the results or chapters
+        if f.is_dir() and f.name != 'results': shutil.copytree(f, stage / 'book' / f.name, dirs_exist_ok=True)
+        elif f.is_file() and f.suffix != '.ipynb' and f.name != '_headline.md': shutil.copy(f, stage / 'book' / f.name)
     intro = stage / 'book' / 'intro.md'
     if intro.exists():
         title, _, rest = intro.read_text().partition('\n')
