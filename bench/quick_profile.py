@@ -5,7 +5,6 @@ so every chapter trains its small runs afresh. It writes only under runs/quick, 
 
 The book's copy of the measurement is made with --out book/results/quick_profile.json (see book/reproduce.md)."""
 import argparse, json, platform, re, shutil, subprocess, sys, time
-from pathlib import Path
 import torch
 from vaebook.book import QUICK
 from vaebook.experiment import git_commit, project_path

@@ -16,10 +16,11 @@ from vaebook.vae import VAE
 from vaebook.gmvae import GMVAE
 from vaebook.ssvae import SSVAE
 from vaebook.fsvae import FSVAE
+from vaebook.latent import BetaVAE
 torch.manual_seed(0)
 x = torch.bernoulli(torch.rand(3, 784))
 xc, y = torch.rand(3, 3072), torch.tensor([0, 4, 9])
-for m, args in [(VAE(), (x,)), (GMVAE(k=7), (x,)), (SSVAE(z_dim=8), (x,)), (FSVAE(), (xc, y))]:
+for m, args in [(VAE(), (x,)), (GMVAE(k=7), (x,)), (SSVAE(z_dim=8), (x,)), (FSVAE(), (xc, y)), (BetaVAE(beta=4), (x,))]:
     nelbo = m.negative_elbo_bound(*args)[0]
     niwae = m.negative_iwae_bound(*args, 5)[0]
     s = m.sample_x(4)
@@ -31,4 +32,4 @@ for m, args in [(VAE(), (x,)), (GMVAE(k=7), (x,)), (SSVAE(z_dim=8), (x,)), (FSVA
 def test_every_model_in_a_fresh_interpreter():
     r = subprocess.run([sys.executable, '-c', SMOKE], capture_output=True, text=True, cwd='/')
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == ['VAE', 'ok', 'GMVAE', 'ok', 'SSVAE', 'ok', 'FSVAE', 'ok']
+    assert r.stdout.split() == ['VAE', 'ok', 'GMVAE', 'ok', 'SSVAE', 'ok', 'FSVAE', 'ok', 'BetaVAE', 'ok']

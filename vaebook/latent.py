@@ -4,7 +4,6 @@
 
 # %% ../nbs/07_latent.ipynb #c006
 from __future__ import annotations
-import math
 import torch
 from .vae import VAE
 from .distributions import kl_normal
