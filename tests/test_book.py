@@ -124,9 +124,11 @@ CHAPTER_PAGES = [p for p in PAGES if re.match(r'book/0[1-9]_', p)]   # the numbe
 STALE = {'book/04_ssvae.html'}
 
 
+STALE_XFAIL = pytest.mark.xfail(strict=True, reason='executed before the page rework')
+
+
 def _stale(pages):
-    return [pytest.param(p, marks=pytest.mark.xfail(strict=True, reason='executed before the page rework')) if p in STALE else p
-            for p in pages]
+    return [pytest.param(p, marks=STALE_XFAIL) if p in STALE else p for p in pages]
 
 
 CLIPPED_JS = """
@@ -150,8 +152,8 @@ if (document.documentElement.scrollWidth > window.innerWidth + 1) out.push(`the 
 return out;"""
 
 
-@pytest.mark.parametrize('width,page', [pytest.param(w, p, marks=pytest.mark.xfail(strict=True, reason='executed before the page rework'))
-                                        if w == 1400 and p in STALE else (w, p) for w in (1400, 420) for p in PAGES])
+@pytest.mark.parametrize('width,page', [pytest.param(w, p, marks=STALE_XFAIL) if w == 1400 and p in STALE else (w, p)
+                                        for w in (1400, 420) for p in PAGES])
 def test_nothing_is_clipped(page, width, server, browser):
     "At 1400 px nothing overflows its box at all; at 420 px (a phone) only scroll boxes (tables, equations) do, and the page never scrolls sideways."
     browser.set_window_size(width, 1600)

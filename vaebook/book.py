@@ -90,9 +90,10 @@ def prepare_for_book(path):
         if 'run-log' not in tags:
             for o in c.outputs:
                 if o.output_type == 'stream' and o.name == 'stdout':
-                    kept = [l for l in o.text.splitlines(True) if not RUN_LOG.match(l.rstrip('\n'))]
-                    log += [l for l in o.text.splitlines(True) if RUN_LOG.match(l.rstrip('\n'))]
-                    o.text = ''.join(kept)
+                    lines = o.text.splitlines(True)
+                    is_log = [bool(RUN_LOG.match(l.rstrip('\n'))) for l in lines]
+                    log += [l for l, g in zip(lines, is_log) if g]
+                    o.text = ''.join(l for l, g in zip(lines, is_log) if not g)
             c.outputs = [o for o in c.outputs if not (o.output_type == 'stream' and not o.text)]
         if tags: c.metadata['tags'] = sorted(tags)
         cells.append(c)
