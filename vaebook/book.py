@@ -14,7 +14,7 @@ __all__ = ['CHAPTERS', 'FOUNDATIONS', 'PAGES', 'READS_ONLY', 'BOOK_PARAMS', 'QUI
            'stage_quick_book', 'mark_quick', 'main']
 
 # %% ../nbs/00i_book.ipynb #c005
-CHAPTERS = ('01_vae', '02_gmvae', '03_iwae', '04_ssvae', '05_fsvae', '06_performance', '07_latent')
+CHAPTERS = ('01_vae', '02_gmvae', '03_iwae', '04_ssvae', '05_fsvae', '06_performance', '07_latent', '08_likelihood')
 # chapter 0: the foundation notebooks, executed as they are (their inline tests are their content)
 FOUNDATIONS = ('00a_data', '00b_distributions', '00c_networks', '00d_training', '00e_evaluation', '00f_experiment',
                '00g_report', '00h_cli', '00i_book')
@@ -32,6 +32,7 @@ QUICK_PARAMS = {
     '04_ssvae': ['-p', 'iter_max', '300', '-y', '{seeds: [0], sweep: [0, 0.1, 1], labels_curve: [100, 600]}'],
     '05_fsvae': ['-p', 'iter_max', '300'],
     '07_latent': ['-p', 'iter_max', '300', '-y', '{betas: [0.5, 2]}'],
+    '08_likelihood': ['-p', 'iter_max', '300', '-y', '{seeds: [0], train_iws: [1, 5], iws: [1, 10, 100]}', '-p', 'niwae_5000', 'False'],
 }
 
 def chapter_params(ch: str, device: str = 'auto', quick: bool = False) -> list[str]:

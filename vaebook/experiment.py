@@ -18,13 +18,14 @@ from .gmvae import GMVAE
 from .ssvae import SSVAE
 from .fsvae import FSVAE
 from .latent import BetaVAE
+from .likelihood import IWAE, VampPrior
 
 # %% auto #0
-__all__ = ['RULES', 'MODELS', 'DEFAULT_Z', 'SHAPE', 'RECIPE', 'DEFAULTS', 'VOLATILE', 'HEADLINE', 'SettingsError',
+__all__ = ['RULES', 'MODELS', 'DEFAULT_Z', 'SHAPE', 'RECIPE', 'DEFAULTS', 'UNLABELLED', 'VOLATILE', 'HEADLINE', 'SettingsError',
            'check_settings', 'run_config', 'run_name', 'run_dir', 'project_path', 'make_model', 'make_batches',
            'footprint', 'free_memory', 'check_fits', 'RunExists', 'train_run', 'make_monitor', 'load_run',
            'evaluate_run', 'RecordError', 'git_commit', 'is_record', 'check_record', 'write_results', 'Experiment',
-           'run_key', 'run_experiment', 'check_parameters']
+           'setting', 'run_key', 'run_experiment', 'check_parameters']
 
 # %% ../nbs/00f_experiment.ipynb #c006
 class SettingsError(ValueError):
@@ -44,13 +45,15 @@ RULES = {
     'labels': (_is_labels, 'a multiple of 10, at least 100'),
     'labels_curve': (_list_of(_is_labels), 'a non-empty list of multiples of 10, each at least 100'),
     'seed': (_is_seed, f'an integer from 0 to {2 ** 32 - 1}'),
-    **{n: (_list_of(_is_seed), f'a non-empty list of integers from 0 to {2 ** 32 - 1}') for n in ('seeds', 'sweep_seeds', 'curve_seeds')},
+    **{n: (_list_of(_is_seed), f'a non-empty list of integers from 0 to {2 ** 32 - 1}') for n in ('seeds', 'sweep_seeds', 'curve_seeds', 'big_iw_seeds')},
     **{n: (_is_weight, 'a finite number >= 0') for n in ('gw', 'cw')},
     'sweep': (_list_of(_is_weight), 'a non-empty list of finite numbers >= 0'),
     'lr': (lambda v: _is_weight(v) and v > 0, 'a finite number > 0'),
     'beta': (lambda v: _is_weight(v) and v > 0, 'a finite number > 0'),
     'betas': (_list_of(lambda v: _is_weight(v) and v > 0), 'a non-empty list of finite numbers > 0'),
     'iws': (_list_of(_is_int), 'a non-empty list of integers >= 1'),
+    'iw': (_is_int, 'an integer >= 1'),
+    **{n: (_list_of(_is_int), 'a non-empty list of integers >= 1') for n in ('train_iws', 'vamp_iws')},
     'schedule': (lambda v: v in SCHEDULES, f"one of {', '.join(SCHEDULES)}"),
     'schedules': (_list_of(lambda v: v in SCHEDULES), f"a non-empty list of {', '.join(SCHEDULES)}"),
     'dataset': (lambda v: v in DATASETS, f"one of {', '.join(DATASETS)}"),
@@ -68,11 +71,12 @@ def check_settings(**settings):
         if not ok(v): raise SettingsError(f'setting {name} must be {want}, got {v!r}')
 
 # %% ../nbs/00f_experiment.ipynb #c009
-MODELS = ('vae', 'gmvae', 'ssvae', 'fsvae', 'betavae')
-DEFAULT_Z = {'vae': 10, 'gmvae': 10, 'ssvae': 64, 'fsvae': 10, 'betavae': 10}  # the reference project's
-SHAPE = {'vae': ('z',), 'gmvae': ('z', 'k'), 'ssvae': ('z', 'gw', 'cw', 'labels'), 'fsvae': ('z', 'dataset'), 'betavae': ('z', 'beta')}
+MODELS = ('vae', 'gmvae', 'ssvae', 'fsvae', 'betavae', 'iwae', 'vampprior')
+DEFAULT_Z = {'vae': 10, 'gmvae': 10, 'ssvae': 64, 'fsvae': 10, 'betavae': 10, 'iwae': 10, 'vampprior': 10}  # the reference project's
+SHAPE = {'vae': ('z',), 'gmvae': ('z', 'k'), 'ssvae': ('z', 'gw', 'cw', 'labels'), 'fsvae': ('z', 'dataset'), 'betavae': ('z', 'beta'),
+         'iwae': ('z', 'iw'), 'vampprior': ('z', 'k', 'iw')}
 RECIPE = ('schedule', 'iter_max', 'batch_size', 'lr', 'seed')
-DEFAULTS = {'k': 500, 'gw': 1.0, 'cw': 100.0, 'labels': 100, 'beta': 1.0, 'dataset': 'svhn', 'schedule': 'constant', 'iter_max': 20000,
+DEFAULTS = {'k': 500, 'iw': 1, 'gw': 1.0, 'cw': 100.0, 'labels': 100, 'beta': 1.0, 'dataset': 'svhn', 'schedule': 'constant', 'iter_max': 20000,
             'batch_size': 100, 'lr': 1e-3, 'seed': 0}
 
 def run_config(model: str, **settings) -> dict:
@@ -103,6 +107,8 @@ def project_path(*parts) -> Path:
     return root.joinpath(*parts)
 
 # %% ../nbs/00f_experiment.ipynb #c012
+UNLABELLED = ('vae', 'gmvae', 'betavae', 'iwae', 'vampprior')   # trained and scored on binarized MNIST alone
+
 def make_model(config: dict) -> torch.nn.Module:
     "The model `config` describes, freshly initialised from the current random state."
     m, z = config['model'], config['z']
@@ -110,12 +116,14 @@ def make_model(config: dict) -> torch.nn.Module:
     if m == 'gmvae': return GMVAE(z, config['k'])
     if m == 'ssvae': return SSVAE(z, gw=config['gw'], cw=config['cw'])
     if m == 'betavae': return BetaVAE(z, beta=config['beta'])
+    if m == 'iwae': return IWAE(z, iw=config['iw'])
+    if m == 'vampprior': return VampPrior(z, k=config['k'], iw=config['iw'])
     return FSVAE(z)
 
 def make_batches(config: dict, ddir=None):
     "Iteration -> training batch of the run `config` (the data is loaded now, so data errors come before training)."
     bs, seed = config['batch_size'], config['seed']
-    if config['model'] in ('vae', 'gmvae', 'betavae'): return mnist_batches(bs, seed, ddir)
+    if config['model'] in UNLABELLED: return mnist_batches(bs, seed, ddir)
     if config['model'] == 'ssvae': return labelled_batches(bs, seed, ddir, config['labels'])
     return Batches(*load_digits(config['dataset'], 'train', ddir), batch_size=bs, seed=seed)
 
@@ -200,7 +208,7 @@ def evaluate_run(model, config: dict, rd: Path, ddir=None, iws: dict | None = No
         except json.JSONDecodeError: c = {}
         if c.get('iteration') == it: have = c['metrics']
     m = config['model']
-    if m in ('vae', 'gmvae', 'betavae'):
+    if m in UNLABELLED:
         out = have
         for proto, ks in iws.items(): out = protocol_bounds(model, proto, ks, ddir, out)
         wanted = {k for proto, ks in iws.items() for k in panel_keys(proto, ks)}
@@ -271,20 +279,26 @@ class Experiment:
     summary: dict = field(default_factory=dict)
 
 HEADLINE = {'vae': ('cs236/nelbo', 'test/nelbo'), 'gmvae': ('cs236/nelbo', 'test/nelbo'), 'ssvae': ('accuracy',), 'fsvae': ('test/nelbo',),
-            'betavae': ('test/nelbo',)}
+            'betavae': ('test/nelbo',), 'iwae': ('cs236/nelbo', 'test/nelbo'),
+            'vampprior': ('cs236/nelbo', 'test/nelbo')}
+
+def setting(config: dict, name: str):
+    "A run's value of `name`, or its default where the model has no such setting (a VAE trains on the 1-sample bound)."
+    return config[name] if name in config else DEFAULTS[name]
 
 def run_key(config: dict, vary=()):
     "A run's key in an experiment: its seed, or `(*vary values, seed)`."
-    return config['seed'] if not vary else (*(config[v] for v in vary), config['seed'])
+    return config['seed'] if not vary else (*(setting(config, v) for v in vary), config['seed'])
 
-def run_experiment(configs: list[dict], runs_dir='runs', results=None, vary=(), iws=IWS, first_iws=(), resume=True,
+def run_experiment(configs: list[dict], runs_dir='runs', results=None, vary=(), iws=IWS, first_iws=(), test_iws=(), resume=True,
                    device='cpu', ddir=None, settings: dict | None = None, **extra) -> Experiment:
     """Train (or reuse) and evaluate every run of `configs`; write the results file `results` (if given) with the
-    experiment's `settings` and `extra` fields. Returns an `Experiment`."""
+    experiment's `settings` and `extra` fields. `first_iws` score the first run's test set, `test_iws` every run's.
+    Returns an `Experiment`."""
     for c in configs: check_fits(c, device)   # every size, before the first run trains
-    label = lambda c: '/'.join([f'{v}={c[v]}' for v in vary] + [f'seed={c["seed"]}']) if vary else str(c['seed'])
+    label = lambda c: '/'.join([f'{v}={setting(c, v)}' for v in vary] + [f'seed={c["seed"]}']) if vary else str(c['seed'])
     if results is not None:   # where the results may not go, say so before hours of training
-        base = {k: v for k, v in configs[0].items() if k != 'seed' and all(c[k] == v for c in configs)}
+        base = {k: v for k, v in configs[0].items() if k != 'seed' and all(c.get(k) == v for c in configs)}
         settings = {**base, 'seeds': sorted({c['seed'] for c in configs}), **(settings or {}),
                     'device': str(device), 'torch': torch.__version__}
         check_record(project_path(results), [label(c) for c in configs], settings)
@@ -294,11 +308,11 @@ def run_experiment(configs: list[dict], runs_dir='runs', results=None, vary=(), 
         t0 = time.time()
         model, hist, rd, before = train_run(c, runs_dir, resume=resume, device=device, ddir=ddir)
         with run_lock(rd):
-            metrics = evaluate_run(model, c, rd, ddir, {'cs236': tuple(iws), 'test': tuple(iws) + (tuple(first_iws) if i == 0 else ())})
+            metrics = evaluate_run(model, c, rd, ddir, {'cs236': tuple(iws), 'test': tuple(iws) + tuple(test_iws) + (tuple(first_iws) if i == 0 else ())})
         key = run_key(c, vary)
         exp.models[key], exp.curves[key] = model, hist
-        exp.runs[label(c)] = {**{k: v for k, v in c.items() if k != 'model'}, **metrics}
-        group = '/'.join(f'{v}={c[v]:g}' for v in vary)
+        exp.runs[label(c)] = {**{v: setting(c, v) for v in vary}, **{k: v for k, v in c.items() if k != 'model'}, **metrics}
+        group = '/'.join(f'{v}={setting(c, v):g}' if isinstance(setting(c, v), (int, float)) else f'{v}={setting(c, v)}' for v in vary)
         for k, v in metrics.items(): grouped.setdefault(k + (f'/{group}' if group else ''), []).append(v)
         how = ('checkpoint reused' if before == c['iter_max'] else f'trained from iteration {before or 0}')
         shown = ', '.join(f'{k} {100 * metrics[k]:.2f}%' if k == 'accuracy' else f'{k} {metrics[k]:.2f}' for k in HEADLINE[c['model']])
@@ -307,7 +321,7 @@ def run_experiment(configs: list[dict], runs_dir='runs', results=None, vary=(), 
     if results is not None: write_results(project_path(results), exp.runs, exp.summary, settings, **extra)
     return exp
 
-# %% ../nbs/00f_experiment.ipynb #c026
+# %% ../nbs/00f_experiment.ipynb #c027
 def _assigned(src: str) -> set[str]:
     "Names assigned at the top level of the code `src`."
     try: tree = ast.parse(src)
