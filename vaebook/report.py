@@ -10,8 +10,8 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['REFERENCE', 'LITERATURE', 'RECIPES', 'LABELS_LITERATURE', 'fmt', 'verdict', 'metrics_table', 'plot_curves',
-           'show_grid', 'headline_markdown', 'chapter_box']
+__all__ = ['REFERENCE', 'LITERATURE', 'RECIPES', 'LABELS_LITERATURE', 'FAMILIES', 'fmt', 'verdict', 'metrics_table',
+           'plot_curves', 'show_grid', 'recipe_name', 'best_recipes', 'headline_markdown', 'chapter_box']
 
 # %% ../nbs/00g_report.ipynb #c005
 REFERENCE = {
@@ -80,7 +80,28 @@ def show_grid(images: torch.Tensor, title: str, nrow: int = 20, shape=(1, 28, 28
     fig.tight_layout()
     return fig
 
-# %% ../nbs/00g_report.ipynb #c013
+# %% ../nbs/00g_report.ipynb #c014
+FAMILIES = {'vae': ('vae', 'iwae'), 'gmvae': ('gmvae', 'vampprior')}   # headline row -> chapter 8's models of that family
+
+def recipe_name(model: str, iw: int) -> str:
+    "A chapter-8 recipe in a few words, e.g. 'VAE on the 5-sample bound'."
+    base = {'vae': 'VAE', 'iwae': 'VAE', 'gmvae': 'mixture prior', 'vampprior': 'VampPrior'}[model]
+    return base + (f' on the {iw}-sample bound' if iw > 1 else ', ELBO')
+
+def best_recipes(results_dir) -> list[tuple[str, str, dict]]:
+    "Per family of `FAMILIES`: `(family, recipe name, {'cs236/niwae_1000': s, 'test/niwae_5000': s})` of its best recipe in `likelihood.json`."
+    f = Path(results_dir) / 'likelihood.json'
+    if not f.exists(): return []
+    s, out = json.loads(f.read_text())['summary'], []
+    for fam, models in FAMILIES.items():
+        groups = [k.split('/', 2)[2] for k in s if k.startswith('cs236/niwae_1000/') and k.split('/')[2].split('=')[1] in models]
+        if not groups: continue
+        g = min(groups, key=lambda g: s[f'cs236/niwae_1000/{g}']['mean'])
+        model, iw = (part.split('=')[1] for part in g.split('/'))
+        out.append((fam, recipe_name(model, int(iw)), {k: s[f'{k}/{g}'] for k in ('cs236/niwae_1000', 'test/niwae_5000') if f'{k}/{g}' in s}))
+    return out
+
+# %% ../nbs/00g_report.ipynb #c015
 def headline_markdown(results_dir) -> str:
     "The book's headline tables (markdown), generated from `results_dir/{vae,gmvae,ssvae}[_cosine].json` and `fsvae.json`."
     results_dir = Path(results_dir)
@@ -98,6 +119,12 @@ def headline_markdown(results_dir) -> str:
                 test = '–' if t is None else fmt(t) + (f" (n={t['n']})" if t['n'] == 1 else '')
                 rows.append(f"| {m.upper()} | {recipe} | {key} | {fmt(s.get(f'cs236/{key}')) or '–'} | "
                             f"{f'{ref:.2f}' if ref else '–'} | {test} | {f'{lit[0]:.2f} ({lit[1]})' if lit else '–'} |")
+    for fam, desc, stats in best_recipes(results_dir):
+        for key, v in stats.items():
+            proto, metric = key.split('/')
+            ref = REFERENCE[fam].get(metric) if proto == 'cs236' else None
+            cells = [fmt(v) + (f" (n={v['n']})" if v['n'] == 1 else ''), '–'][::1 if proto == 'cs236' else -1]
+            rows.append(f"| {fam.upper()} | best: {desc} | {metric} | {cells[0]} | {f'{ref:.2f}' if ref else '–'} | {cells[1]} | – |")
     out = '\n'.join(rows) + '\n'
     lit = LITERATURE[('ssvae', 'accuracy')]
     rows = ["| model | recipe | gw (cw = 100) | test accuracy, % (reference's protocol: grey images) | test accuracy, % "
@@ -123,7 +150,7 @@ def headline_markdown(results_dir) -> str:
                 f"test {parts} nats per image.\n")
     return out
 
-# %% ../nbs/00g_report.ipynb #c016
+# %% ../nbs/00g_report.ipynb #c018
 def chapter_box(ch: str, shows: str, data: str, results_dir='book/results'):
     "Markdown for chapter `ch`'s opening box: what it `shows`, how to run it, the `data` it reads, its measured CPU minutes."
     from IPython.display import Markdown
