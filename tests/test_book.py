@@ -97,6 +97,23 @@ def test_no_page_overflows(server, browser):
         assert wide == 0, f'{page}: {wide} tables or images wider than the text column'
 
 
+def test_figures_legible_on_a_phone(server, browser):
+    "At 420 px a figure keeps its printed size (labels stay about 14 px high) and scrolls inside its own box."
+    browser.set_window_size(420, 1600)
+    try:
+        for page in CHAPTER_PAGES:
+            browser.get(f'{server}/{page}')
+            browser.execute_async_script(
+                "const done = arguments[arguments.length - 1];"
+                "Promise.all(Array.from(document.images).map(i => i.complete ? 0 : new Promise(r => { i.onload = i.onerror = r; }))).then(() => done(1));")
+            shrunk = browser.execute_script(
+                "return Array.from(document.querySelectorAll('.cell_output img')).filter(i => i.width < 0.95 * i.naturalWidth)"
+                ".map(i => `${i.width} of ${i.naturalWidth} px: ${i.src.slice(-20)}`)")
+            assert not shrunk, f'{page}: figures shrunk on a phone: {shrunk}'
+    finally:
+        browser.set_window_size(1280, 1600)
+
+
 def test_failed_chapter_leaves_the_book(tmp_path):
     "A chapter that fails (here: its data directory is empty) leaves its executed copy in book/ as it was."
     import os, subprocess
