@@ -34,16 +34,24 @@ HEADLINE = {'vae': ['cs236/nelbo', 'cs236/niwae_1000', 'test/nelbo', 'test/niwae
             'ssvae': ['accuracy/gw=0', 'accuracy/gw=0.001', 'accuracy/gw=0.01', 'accuracy/gw=0.1', 'accuracy/gw=1'],
             'ssvae_cosine': ['accuracy/gw=1'],
             'ssvae_labels': [f'accuracy/labels={n}/gw={g}' for n in (100, 600, 1000, 3000) for g in (0, 1)],
-            'fsvae': ['test/nelbo']}
+            'fsvae': ['test/nelbo'],
+            'likelihood': [f'{p}/niwae_{k}/model={m}/iw={iw}' for p, k in (('cs236', 1000), ('test', 5000))
+                           for m, iw in (('vae', 1), ('iwae', 5), ('iwae', 50), ('gmvae', 1), ('vampprior', 1))]}
+
+
+def _same(value, text: str) -> bool:
+    "Whether a run's setting `value` is the one a summary key spells `text` ('gw=1' names 1.0, 'model=iwae' names 'iwae')."
+    try: return float(value) == float(text)
+    except (TypeError, ValueError): return str(value) == text
 
 
 def book_runs(results: dict, key: str) -> list[float]:
-    "Each of the book's runs' value of `key` ('test/nelbo'; for the SSVAE e.g. 'accuracy/gw=1' or 'accuracy/labels=600/gw=1')."
-    if key.startswith('accuracy'):
-        metric, *group = key.split('/')
-        match = {k: float(v) for k, v in (g.split('=') for g in group)}
-        return [r[metric] for r in results['runs'].values() if all(r[k] == v for k, v in match.items())]
-    return [r[key] for r in results['runs'].values() if key in r]
+    """Each of the book's runs' value of `key`: 'test/nelbo', or with the settings that pick the runs, e.g.
+    'accuracy/gw=1', 'accuracy/labels=600/gw=1', 'cs236/niwae_1000/model=iwae/iw=5'."""
+    parts = key.split('/')
+    metric = '/'.join(p for p in parts if '=' not in p)
+    match = [p.split('=', 1) for p in parts if '=' in p]
+    return [r[metric] for r in results['runs'].values() if metric in r and all(k in r and _same(r[k], v) for k, v in match)]
 
 
 def main():

@@ -42,3 +42,14 @@ def test_one_seed_each():
     for ch, extra in reproduction.CHAPTERS.items():
         for k, v in passed(extra).items():
             if 'seeds' in k: assert v == [0], (ch, k, v)
+
+
+def test_book_runs_pick_the_runs_a_key_names():
+    runs = {'model=vae/iw=1/seed=0': {'model': 'vae', 'iw': 1, 'seed': 0, 'cs236/niwae_1000': 97.0},
+            'model=iwae/iw=5/seed=0': {'model': 'iwae', 'iw': 5, 'seed': 0, 'cs236/niwae_1000': 96.0},
+            'model=iwae/iw=5/seed=1': {'model': 'iwae', 'iw': 5, 'seed': 1, 'cs236/niwae_1000': 96.5}}
+    assert reproduction.book_runs({'runs': runs}, 'cs236/niwae_1000/model=iwae/iw=5') == [96.0, 96.5]
+    assert reproduction.book_runs({'runs': runs}, 'cs236/niwae_1000/model=vae/iw=1') == [97.0]
+    assert reproduction.book_runs({'runs': runs}, 'cs236/niwae_1000') == [97.0, 96.0, 96.5]
+    ss = {'gw=1.0/seed=0': {'gw': 1.0, 'labels': 600, 'accuracy': 0.9}, 'gw=0.0/seed=0': {'gw': 0.0, 'labels': 600, 'accuracy': 0.8}}
+    assert reproduction.book_runs({'runs': ss}, 'accuracy/labels=600/gw=1') == [0.9]
