@@ -1,12 +1,15 @@
-"""Wall time of the whole reproduction: chapters 1-5 executed with papermill at their full settings, one seed each,
-from nothing (fresh run and results directories), one chapter after another, as `vaebook-book` runs them.
+"""Wall time of the whole reproduction: every chapter that trains (1-5, 7, 8; chapter 3 only reads) executed with
+papermill at its full settings, one seed each, from nothing (fresh run and results directories), one chapter after
+another, as `vaebook-book` runs them.
 
     VAEBOOK_DATA=../shared/data python bench/reproduction.py [--out book/results/reproduction.json] [--workdir DIR]
+        [--chapters 04_ssvae ...] [--merge]
 
-Takes about an hour on a 2-core CPU. The executed copies, checkpoints and results go to the work directory (a new
-temporary one by default), never to book/ or runs/: the book's numbers stay those of its three-seed runs. The output
-records each chapter's wall time and, as a check that the fast code computes what the book's runs computed, this
-run's headline metrics beside the book's."""
+Takes hours on a 2-core CPU (chapter 4's semi-supervised runs and chapter 8's IWAE-5000 evaluations most of them);
+`--chapters ... --merge` measures some chapters and keeps the others' earlier measurements. The executed copies,
+checkpoints and results go to the work directory (a new temporary one by default), never to book/ or runs/: the
+book's numbers stay those of its three-seed runs. The output records each chapter's wall time and, as a check that
+the fast code computes what the book's runs computed, this run's headline metrics beside the book's."""
 import argparse, json, platform, subprocess, sys, tempfile, time
 from pathlib import Path
 import torch
@@ -54,11 +57,24 @@ def book_runs(results: dict, key: str) -> list[float]:
     return [r[metric] for r in results['runs'].values() if metric in r and all(k in r and _same(r[k], v) for k, v in match)]
 
 
+def merge(old: dict, new: dict) -> dict:
+    "`new`'s chapters over `old`'s: minutes, settings, commits and metrics per chapter; the total is the chapters' sum."
+    if old.get('quick') != new['quick']: sys.exit('--merge: a quick run and a measurement cannot be merged')
+    commits = {**{ch: old.get('commit') for ch in old['minutes']}, **old.get('commits', {}), **new['commits']}
+    minutes = {**old['minutes'], **new['minutes']}
+    res = {**new, 'minutes': minutes, 'total_minutes': sum(minutes.values()), 'merged': True, 'commits': commits,
+           'settings': {**old.get('settings', {}), **new['settings']}, 'metrics': {**old.get('metrics', {}), **new['metrics']}}
+    res['commit'] = new['commit']   # the latest code; each chapter's own is in 'commits'
+    return res
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--out', default='runs/results/reproduction.json', help='the book keeps its copy in book/results/reproduction.json')
     p.add_argument('--workdir', default=None, help='where executed copies, checkpoints and results go (default: a new temporary directory)')
     p.add_argument('--chapters', nargs='*', default=list(CHAPTERS), choices=list(CHAPTERS))
+    p.add_argument('--merge', action='store_true', help='keep the chapters --out already holds and replace only those measured now '
+                   '(a reproduction longer than one sitting, measured chapter by chapter; the total is then the sum)')
     p.add_argument('--quick', action='store_true', help='200 iterations, no IWAE-5000: a smoke run of this script, not a measurement '
                    '(writes into the work directory unless --out is given)')
     a = p.parse_args()
@@ -92,8 +108,11 @@ def main():
                          for k in keys if k in f['summary'] and k in b['summary']}
     res = {'minutes': {ch: s / 60 for ch, s in times.items()}, 'total_minutes': total / 60, 'metrics': metrics,
            'settings': {ch: CHAPTERS[ch] + quick.get(ch, []) for ch in a.chapters}, 'quick': a.quick, 'commit': commit,
+           'commits': {ch: commit for ch in times},
            'machine': {'cpu': platform.processor() or platform.machine(), 'threads': torch.get_num_threads(),
                        'cuda': torch.cuda.is_available(), 'torch': torch.__version__}}
+    if a.merge and out.exists():
+        res = merge(json.loads(out.read_text()), res)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(res, indent=1))
     print(f'total: {total / 60:.1f} min; wrote {out}')

@@ -53,3 +53,12 @@ def test_book_runs_pick_the_runs_a_key_names():
     assert reproduction.book_runs({'runs': runs}, 'cs236/niwae_1000') == [97.0, 96.0, 96.5]
     ss = {'gw=1.0/seed=0': {'gw': 1.0, 'labels': 600, 'accuracy': 0.9}, 'gw=0.0/seed=0': {'gw': 0.0, 'labels': 600, 'accuracy': 0.8}}
     assert reproduction.book_runs({'runs': ss}, 'accuracy/labels=600/gw=1') == [0.9]
+
+
+def test_merge_keeps_earlier_chapters():
+    old = {'minutes': {'01_vae': 7.0, '04_ssvae': 100.0}, 'total_minutes': 107.5, 'quick': False, 'commit': 'a', 'settings': {}, 'metrics': {'vae': 1}}
+    new = {'minutes': {'04_ssvae': 90.0}, 'total_minutes': 90.0, 'quick': False, 'commit': 'b', 'commits': {'04_ssvae': 'b'},
+           'settings': {'04_ssvae': []}, 'metrics': {'ssvae': 2}}
+    m = reproduction.merge(old, new)
+    assert m['minutes'] == {'01_vae': 7.0, '04_ssvae': 90.0} and m['total_minutes'] == 97.0 and m['merged']
+    assert m['commits'] == {'01_vae': 'a', '04_ssvae': 'b'} and m['metrics'] == {'vae': 1, 'ssvae': 2}
