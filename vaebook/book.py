@@ -32,7 +32,7 @@ QUICK_PARAMS = {
     '04_ssvae': ['-p', 'iter_max', '300', '-y', '{seeds: [0], sweep: [0, 0.1, 1], labels_curve: [100, 600]}'],
     '05_fsvae': ['-p', 'iter_max', '300'],
     '07_latent': ['-p', 'iter_max', '300', '-y', '{betas: [0.5, 2]}'],
-    '08_likelihood': ['-p', 'iter_max', '300', '-y', '{seeds: [0], train_iws: [1, 5], iws: [1, 10, 100]}', '-p', 'niwae_5000', 'False'],
+    '08_likelihood': ['-p', 'iter_max', '300', '-y', '{seeds: [0], train_iws: [1, 5], vamp_iws: [1], iws: [1, 10, 100]}', '-p', 'niwae_5000', 'False'],
 }
 
 def chapter_params(ch: str, device: str = 'auto', quick: bool = False) -> list[str]:
