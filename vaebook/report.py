@@ -88,8 +88,8 @@ def recipe_name(model: str, iw: int) -> str:
     base = {'vae': 'VAE', 'iwae': 'VAE', 'gmvae': 'mixture prior', 'vampprior': 'VampPrior'}[model]
     return base + (f' on the {iw}-sample bound' if iw > 1 else ', ELBO')
 
-def best_recipes(results_dir) -> list[tuple[str, str, dict]]:
-    "Per family of `FAMILIES`: `(family, recipe name, {'cs236/niwae_1000': s, 'test/niwae_5000': s})` of its best recipe in `likelihood.json`."
+def best_recipes(results_dir) -> list[dict]:
+    "Per family of `FAMILIES`, its best recipe in `likelihood.json`: `family, model, iw, name` and `stats` (`cs236/niwae_1000`, `test/niwae_5000`)."
     f = Path(results_dir) / 'likelihood.json'
     if not f.exists(): return []
     s, out = json.loads(f.read_text())['summary'], []
@@ -98,7 +98,8 @@ def best_recipes(results_dir) -> list[tuple[str, str, dict]]:
         if not groups: continue
         g = min(groups, key=lambda g: s[f'cs236/niwae_1000/{g}']['mean'])
         model, iw = (part.split('=')[1] for part in g.split('/'))
-        out.append((fam, recipe_name(model, int(iw)), {k: s[f'{k}/{g}'] for k in ('cs236/niwae_1000', 'test/niwae_5000') if f'{k}/{g}' in s}))
+        out.append({'family': fam, 'model': model, 'iw': int(iw), 'name': recipe_name(model, int(iw)),
+                    'stats': {k: s[f'{k}/{g}'] for k in ('cs236/niwae_1000', 'test/niwae_5000') if f'{k}/{g}' in s}})
     return out
 
 # %% ../nbs/00g_report.ipynb #c015
@@ -119,8 +120,9 @@ def headline_markdown(results_dir) -> str:
                 test = '–' if t is None else fmt(t) + (f" (n={t['n']})" if t['n'] == 1 else '')
                 rows.append(f"| {m.upper()} | {recipe} | {key} | {fmt(s.get(f'cs236/{key}')) or '–'} | "
                             f"{f'{ref:.2f}' if ref else '–'} | {test} | {f'{lit[0]:.2f} ({lit[1]})' if lit else '–'} |")
-    for fam, desc, stats in best_recipes(results_dir):
-        for key, v in stats.items():
+    for b in best_recipes(results_dir):
+        fam, desc = b['family'], b['name']
+        for key, v in b['stats'].items():
             proto, metric = key.split('/')
             ref = REFERENCE[fam].get(metric) if proto == 'cs236' else None
             cells = [fmt(v) + (f" (n={v['n']})" if v['n'] == 1 else ''), '–'][::1 if proto == 'cs236' else -1]
