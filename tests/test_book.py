@@ -32,6 +32,13 @@ def test_site_has_every_page(site):
     assert 'negative_iwae_bound' in html and 'log_normal_mixture' in html   # API generated from the docstrings
 
 
+def test_api_page_lists_every_module():
+    "Each module of the package has its section on the API page (a new chapter's module once went missing)."
+    modules = {p.stem for p in (ROOT / 'vaebook').glob('*.py') if not p.stem.startswith('_')}
+    listed = set(re.findall(r'automodule:: vaebook\.(\w+)', (ROOT / 'book' / 'api.md').read_text()))
+    assert listed == modules, (modules - listed, listed - modules)
+
+
 @pytest.fixture(scope='module')
 def server(site):
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
