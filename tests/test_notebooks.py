@@ -124,10 +124,12 @@ def test_quick_profile_runs_every_chapter_outside_the_book(mnist_dir):
     assert book_state() == before
     assert 'QUICK RUN' in r.stdout and 'not results' in r.stdout.splitlines()[-1]
     site = ROOT / QUICK / '_build' / 'html'
+    import yaml   # a chapter enters the table of contents once its full run is in book/ (chapter 8 is still running)
+    toc = {c['file'] for part in yaml.safe_load((ROOT / '_toc.yml').read_text())['parts'] for c in part['chapters']}
     for ch in PAGES:
         nb = json.loads((ROOT / QUICK / 'book' / f'{ch}.ipynb').read_text())
         assert QUICK_NOTE in ''.join(nb['cells'][1]['source']), ch
-        assert 'Quick run.' in (site / 'book' / f'{ch}.html').read_text(), ch
+        if f'book/{ch}' in toc: assert 'Quick run.' in (site / 'book' / f'{ch}.html').read_text(), ch
     assert 'Quick run.' in (site / 'book' / 'intro.html').read_text()
     # the quick results are where the quick chapters put them, and the small budgets reached the runs
     res = json.loads((ROOT / QUICK / 'book' / 'results' / 'ssvae_labels.json').read_text())
