@@ -60,7 +60,8 @@ def run_chapter(root: Path, ch: str, params: list[str], env: dict | None = None,
     return r
 
 # %% ../nbs/00i_book.ipynb #c007
-RUN_LOG = re.compile(r'^.*\((checkpoint reused|trained from iteration \d+)[;)].*$')   # run_experiment's one line per run
+# run_experiment's one line per run, and train_in_parallel's per run trained in a worker
+RUN_LOG = re.compile(r'^.*(\((checkpoint reused|trained from iteration \d+)[;)].*|: trained in a worker process \(\d+ s\))$')
 TEST_CALLS = re.compile(r'^\s*(test_eq|test_close|test_fail|test_ne|assert)\b', re.M)
 
 def prepare_for_book(path):

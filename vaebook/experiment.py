@@ -4,7 +4,7 @@
 
 # %% ../nbs/00f_experiment.ipynb #c003
 from __future__ import annotations
-import ast, difflib, json, math, os, subprocess, time
+import ast, difflib, json, math, multiprocessing, os, subprocess, time
 from dataclasses import dataclass, field
 from pathlib import Path
 import torch
@@ -25,7 +25,7 @@ __all__ = ['RULES', 'MODELS', 'DEFAULT_Z', 'SHAPE', 'RECIPE', 'DEFAULTS', 'UNLAB
            'check_settings', 'run_config', 'run_name', 'run_dir', 'project_path', 'make_model', 'make_batches',
            'footprint', 'free_memory', 'check_fits', 'RunExists', 'train_run', 'make_monitor', 'load_run',
            'evaluate_run', 'RecordError', 'git_commit', 'is_record', 'check_record', 'write_results', 'Experiment',
-           'setting', 'run_key', 'run_experiment', 'check_parameters']
+           'setting', 'run_key', 'train_in_parallel', 'run_experiment', 'check_parameters']
 
 # %% ../nbs/00f_experiment.ipynb #c006
 class SettingsError(ValueError):
@@ -41,7 +41,7 @@ def _list_of(ok): return lambda v: isinstance(v, (list, tuple)) and len(v) > 0 a
 
 # name -> (test, what a valid value is)
 RULES = {
-    **{n: (_is_int, 'an integer >= 1') for n in ('iter_max', 'iter_save', 'z', 'k', 'batch_size')},
+    **{n: (_is_int, 'an integer >= 1') for n in ('iter_max', 'iter_save', 'z', 'k', 'batch_size', 'workers')},
     'labels': (_is_labels, 'a multiple of 10, at least 100'),
     'labels_curve': (_list_of(_is_labels), 'a non-empty list of multiples of 10, each at least 100'),
     'seed': (_is_seed, f'an integer from 0 to {2 ** 32 - 1}'),
@@ -290,11 +290,35 @@ def run_key(config: dict, vary=()):
     "A run's key in an experiment: its seed, or `(*vary values, seed)`."
     return config['seed'] if not vary else (*(setting(config, v) for v in vary), config['seed'])
 
+def _train_one(job) -> float:
+    "Worker of `train_in_parallel`: train one run at the given number of threads; its wall time in seconds."
+    config, runs_dir, resume, ddir, threads = job
+    torch.set_num_threads(threads)
+    t0 = time.time()
+    train_run(config, runs_dir, resume=resume, device='cpu', ddir=ddir)
+    return time.time() - t0
+
+def train_in_parallel(configs: list[dict], runs_dir='runs', resume=True, ddir=None, workers=2) -> list[dict]:
+    """Train the unfinished runs of `configs` on the CPU, `workers` processes at a time, each with an equal share of
+    the threads; returns the configs it trained. Errors (a busy run, a checkpoint of other settings) are the runs' own."""
+    def todo(c):
+        it = checkpoint_iteration(run_dir(c, runs_dir) / 'checkpoint.pt')
+        return it is None or (resume and it < c['iter_max'])   # a finished run without resume is train_run's to refuse
+    runs = [c for c in configs if todo(c)]
+    if workers < 2 or len(runs) < 2: return []
+    n = min(workers, len(runs))
+    jobs = [(c, str(project_path(runs_dir)), resume, ddir, max(1, torch.get_num_threads() // n)) for c in runs]
+    from vaebook.experiment import _train_one   # the package's copy: a spawned worker imports it by name
+    with multiprocessing.get_context('spawn').Pool(n) as pool:   # spawn: no copy of the parent's threads and locks
+        for c, secs in zip(runs, pool.imap(_train_one, jobs)):
+            print(f'{run_name(c)}: trained in a worker process ({secs:.0f} s)')
+    return runs
+
 def run_experiment(configs: list[dict], runs_dir='runs', results=None, vary=(), iws=IWS, first_iws=(), test_iws=(), resume=True,
-                   device='cpu', ddir=None, settings: dict | None = None, **extra) -> Experiment:
+                   device='cpu', ddir=None, settings: dict | None = None, workers: int = 1, **extra) -> Experiment:
     """Train (or reuse) and evaluate every run of `configs`; write the results file `results` (if given) with the
     experiment's `settings` and `extra` fields. `first_iws` score the first run's test set, `test_iws` every run's.
-    Returns an `Experiment`."""
+    On a CPU, `workers` > 1 trains the runs that many at a time first (`train_in_parallel`). Returns an `Experiment`."""
     for c in configs: check_fits(c, device)   # every size, before the first run trains
     label = lambda c: '/'.join([f'{v}={setting(c, v)}' for v in vary] + [f'seed={c["seed"]}']) if vary else str(c['seed'])
     if results is not None:   # where the results may not go, say so before hours of training
@@ -303,6 +327,7 @@ def run_experiment(configs: list[dict], runs_dir='runs', results=None, vary=(), 
                     'device': str(device), 'torch': torch.__version__}
         check_record(project_path(results), [label(c) for c in configs], settings)
         writable_dir(project_path(results).parent, 'the results directory', 'choose another results_dir')
+    if str(device) == 'cpu': train_in_parallel(configs, runs_dir, resume, ddir, workers)
     exp, grouped = Experiment(), {}
     for i, c in enumerate(configs):
         t0 = time.time()
@@ -321,7 +346,7 @@ def run_experiment(configs: list[dict], runs_dir='runs', results=None, vary=(), 
     if results is not None: write_results(project_path(results), exp.runs, exp.summary, settings, **extra)
     return exp
 
-# %% ../nbs/00f_experiment.ipynb #c027
+# %% ../nbs/00f_experiment.ipynb #c029
 def _assigned(src: str) -> set[str]:
     "Names assigned at the top level of the code `src`."
     try: tree = ast.parse(src)
