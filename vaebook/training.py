@@ -4,7 +4,7 @@
 
 # %% ../nbs/00d_training.ipynb #c003
 from __future__ import annotations
-import contextlib, fcntl, io, json, math, os, random, signal, threading
+import contextlib, fcntl, io, json, math, os, random, signal, threading, time
 from pathlib import Path
 from typing import Callable
 import numpy as np
@@ -143,8 +143,9 @@ def train(model: torch.nn.Module, batches: Callable[[int], object], run_dir: str
           log_every: int = 50, progress: bool = True, monitor: Callable | None = None, monitor_every: int = 1000) -> list[dict]:
     """Train `model` on `batches(i)` (a tensor or a tuple of `model.loss`'s arguments) for `iter_max` iterations.
     Checkpoints go to `run_dir/checkpoint.pt` every `iter_save` iterations, at the end and on a stop signal; metrics to
-    `run_dir/metrics.jsonl`, with `monitor(model)`'s dict every `monitor_every` iterations. With `resume`, an existing
-    checkpoint of the same `config` is continued. Returns the log."""
+    `run_dir/metrics.jsonl`, with `monitor(model)`'s dict every `monitor_every` iterations, and `seconds`, the
+    wall-clock time the run has trained so far (across resumes). With `resume`, an existing checkpoint of the same
+    `config` is continued. Returns the log."""
     if iter_max < 1: raise ValueError(f'iter_max must be at least 1, not {iter_max}')
     iter_save = iter_save or min(10000, iter_max)
     if iter_save < 1 or iter_save > iter_max:
@@ -161,18 +162,21 @@ def train(model: torch.nn.Module, batches: Callable[[int], object], run_dir: str
         opt = torch.optim.Adam(model.parameters(), lr=lr, fused=device.type in ('cpu', 'cuda') or None)
         lam = (lambda i: 1.0) if schedule == 'constant' else (lambda i: 0.5 * (1 + math.cos(math.pi * min(i, iter_max) / iter_max)))
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lam)
-        start = 0
+        start, spent = 0, 0.0
         if resume and ckpt.exists():
             state = load_checkpoint(ckpt, config)
             model.load_state_dict(state['model']); opt.load_state_dict(state['optim']); sched.load_state_dict(state['sched'])
             set_rng_state(state['rng']); start = state['iteration']
+            spent = state.get('seconds')   # None: a checkpoint from before the trainer kept time
         # keep the log in step with the checkpoint: drop what was logged after it
         history = [h for h in read_log(log) if h.get('iteration', math.inf) <= start] if start else []
         write_atomic(log, ''.join(json.dumps(h) + '\n' for h in history))
 
+        t0 = time.perf_counter()
+        seconds = lambda: None if spent is None else round(spent + time.perf_counter() - t0, 1)
         def save(i):
             save_checkpoint(ckpt, model=model.state_dict(), optim=opt.state_dict(), sched=sched.state_dict(),
-                            rng=rng_state(), iteration=i, config=config)
+                            rng=rng_state(), iteration=i, config=config, seconds=seconds())
 
         model.train()
         i, stop = start, []
@@ -201,6 +205,7 @@ def train(model: torch.nn.Module, batches: Callable[[int], object], run_dir: str
                             # a monitor must not draw random numbers: the run would then depend on watching it
                             with torch.no_grad(): row.update(monitor(model))
                             model.train()
+                        if spent is not None: row['seconds'] = seconds()
                         history.append(row); flog.write(json.dumps(row) + '\n'); flog.flush()
                         bar.set_postfix(loss=f'{row["loss"]:.2f}', refresh=False)
                     bar.update(1)
