@@ -337,7 +337,7 @@ def run_experiment(configs: list[dict], runs_dir='runs', results=None, vary=(), 
         key = run_key(c, vary)
         exp.models[key], exp.curves[key] = model, hist
         exp.runs[label(c)] = {**{v: setting(c, v) for v in vary}, **{k: v for k, v in c.items() if k != 'model'}, **metrics}
-        if hist and 'seconds' in hist[-1]: exp.runs[label(c)]['train_minutes'] = round(hist[-1]['seconds'] / 60, 2)
+        if hist and 'seconds' in hist[-1]: exp.runs[label(c)]['train_minutes'] = round(hist[-1]['seconds'] / 60, 4)
         group = '/'.join(f'{v}={setting(c, v):g}' if isinstance(setting(c, v), (int, float)) else f'{v}={setting(c, v)}' for v in vary)
         for k, v in metrics.items(): grouped.setdefault(k + (f'/{group}' if group else ''), []).append(v)
         how = ('checkpoint reused' if before == c['iter_max'] else f'trained from iteration {before or 0}')

@@ -173,7 +173,7 @@ def train(model: torch.nn.Module, batches: Callable[[int], object], run_dir: str
         write_atomic(log, ''.join(json.dumps(h) + '\n' for h in history))
 
         t0 = time.perf_counter()
-        seconds = lambda: None if spent is None else round(spent + time.perf_counter() - t0, 1)
+        seconds = lambda: None if spent is None else round(spent + time.perf_counter() - t0, 3)
         def save(i):
             save_checkpoint(ckpt, model=model.state_dict(), optim=opt.state_dict(), sched=sched.state_dict(),
                             rng=rng_state(), iteration=i, config=config, seconds=seconds())
