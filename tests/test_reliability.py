@@ -115,8 +115,12 @@ def test_ctrl_c_during_evaluation(tmp_path, mnist_dir):
     args = [VAEBOOK, '--model', 'gmvae', '--iter_max', '5', '--device', 'cpu', '--runs-dir', str(tmp_path)]
     assert subprocess.run([*args, '--train'], cwd=ROOT, capture_output=True).returncode == 0
     p = start([*args, '--iwae'])
-    time.sleep(3)   # data loaded, the bounds under way (IWAE-1000 alone takes longer)
-    p.send_signal(signal.SIGINT)
+    lock, t0 = run_dir(run_config('gmvae', iter_max=5), tmp_path) / '.lock', time.time()
+    while lock.read_text().strip() != str(p.pid):   # the evaluation holds the run's lock: the bounds are under way
+        assert p.poll() is None, p.stderr.read()
+        assert time.time() - t0 < 120, 'the evaluation did not start within 120 s'
+        time.sleep(0.01)
+    p.send_signal(signal.SIGINT)   # IWAE-1000 alone takes seconds: this lands inside the evaluation
     _, err = p.communicate(timeout=60)
     assert p.returncode == 130 and 'Traceback' not in err, err
     assert 'interrupted by SIGINT during the evaluation; nothing was written' in err, err
