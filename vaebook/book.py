@@ -85,9 +85,6 @@ def prepare_for_book(path):
         body = [l for l in lines if not l.startswith('#|')]
         if any('hide' in l or 'default_exp' in l for l in directives) or 'nbdev_export' in c.source: tags.add('remove-cell')
         c.source = '\n'.join(body).strip('\n')
-        exported = any('export' in l for l in directives)
-        if not exported and not c.outputs and TEST_CALLS.search(c.source) and not tags & {'parameters', 'remove-cell'}:
-            tags.add('hide-input')   # an inline test: one click away, out of the reading flow
         log = []
         if 'run-log' not in tags:
             for o in c.outputs:
@@ -97,6 +94,9 @@ def prepare_for_book(path):
                     log += [l for l, g in zip(lines, is_log) if g]
                     o.text = ''.join(l for l, g in zip(lines, is_log) if not g)
             c.outputs = [o for o in c.outputs if not (o.output_type == 'stream' and not o.text)]
+        exported = any('export' in l for l in directives)   # decided on the outputs left once the log is out: a second pass agrees
+        if not exported and not c.outputs and TEST_CALLS.search(c.source) and not tags & {'parameters', 'remove-cell'}:
+            tags.add('hide-input')   # an inline test: one click away, out of the reading flow
         if tags: c.metadata['tags'] = sorted(tags)
         cells.append(c)
         if log:
