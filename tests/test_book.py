@@ -9,9 +9,17 @@ CHROMIUM, DRIVER = shutil.which('chromium'), shutil.which('chromedriver')
 SHOTS = ROOT / 'artifacts' / 'screenshots'
 
 
+BOOK_BEFORE = {}
+
+
+def book_bytes():
+    return {p.relative_to(ROOT).as_posix(): p.read_bytes() for p in (ROOT / 'book').rglob('*') if p.is_file()}
+
+
 @pytest.fixture(scope='module')
 def site(tmp_path_factory):
     from vaebook.book import build_book
+    BOOK_BEFORE.update(book_bytes())
     out = tmp_path_factory.mktemp('book')
     assert build_book(ROOT, out) == 0, 'jupyter-book build failed or warned (warnings are errors)'
     return out / '_build' / 'html'
@@ -22,6 +30,12 @@ def toc_pages():
     import yaml
     toc = yaml.safe_load((ROOT / '_toc.yml').read_text())
     return [toc['root']] + [c['file'] for part in toc['parts'] for c in part['chapters']]
+
+
+def test_building_the_site_leaves_the_book_alone(site):
+    "The site is built from book/ as it stands: preparing the executed chapters again changes none of their bytes."
+    after = book_bytes()
+    assert after == BOOK_BEFORE, sorted(k for k in after.keys() | BOOK_BEFORE.keys() if after.get(k) != BOOK_BEFORE.get(k))
 
 
 def test_site_has_every_page(site):
