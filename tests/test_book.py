@@ -158,15 +158,6 @@ def test_ctrl_c_leaves_the_book(monkeypatch, capsys):
 
 
 CHAPTER_PAGES = [p for p in PAGES if re.match(r'book/0[1-9]_', p)]   # the numbered chapters
-# executed before the book's pages were reworked; re-executed with issue 15's SSVAE runs (strict: then this must go)
-STALE = {'book/04_ssvae.html'}
-
-
-STALE_XFAIL = pytest.mark.xfail(strict=True, reason='executed before the page rework')
-
-
-def _stale(pages):
-    return [pytest.param(p, marks=STALE_XFAIL) if p in STALE else p for p in pages]
 
 
 CLIPPED_JS = """
@@ -190,8 +181,7 @@ if (document.documentElement.scrollWidth > window.innerWidth + 1) out.push(`the 
 return out;"""
 
 
-@pytest.mark.parametrize('width,page', [pytest.param(w, p, marks=STALE_XFAIL) if w == 1400 and p in STALE else (w, p)
-                                        for w in (1400, 420) for p in PAGES])
+@pytest.mark.parametrize('width,page', [(w, p) for w in (1400, 420) for p in PAGES])
 def test_nothing_is_clipped(page, width, server, browser):
     "At 1400 px nothing overflows its box at all; at 420 px (a phone) only scroll boxes (tables, equations) do, and the page never scrolls sideways."
     browser.set_window_size(width, 1600)
@@ -219,7 +209,7 @@ def test_no_raw_tex(page, server, browser):
     assert not raw, f'{page}: {raw[:5]}'
 
 
-@pytest.mark.parametrize('page', _stale(CHAPTER_PAGES))
+@pytest.mark.parametrize('page', CHAPTER_PAGES)
 def test_chapters_cite_their_sources(page, server, browser):
     "Each numbered chapter cites the work it builds on, and every citation lands on an entry of the references page."
     browser.get(f'{server}/{page}')

@@ -43,23 +43,42 @@ def test_headline_is_generated():
     assert (ROOT / 'book' / '_headline.md').read_text() == headline_markdown(ROOT / 'book' / 'results')
 
 
-def test_ssvae_results():
-    f = ROOT / 'book' / 'results' / 'ssvae.json'
-    assert f.exists(), f'{f} missing: run nbs/04_ssvae.ipynb with papermill (see book/reproduce.md)'
+def _ssvae_file(name, vary, metrics=('accuracy', 'accuracy_binarized')):
+    "Results file `name` of chapter 4, checked for full settings; its summary must be the mean of the runs each key names."
+    f = ROOT / 'book' / 'results' / name
+    assert f.exists(), f'{f} missing: run nbs/04_ssvae.ipynb with vaebook-book (see book/reproduce.md)'
     r = json.loads(f.read_text())
-    s = r['summary']
-    assert {f'accuracy/gw={g}' for g in ('0', '0.001', '0.01', '0.1', '1')} <= set(s)
-    assert s['accuracy/gw=0']['n'] >= 3 and s['accuracy/gw=1']['n'] >= 3     # the two readings, with seeds
-    assert r['settings']['cw'] == 100 and r['settings']['z'] == 64 and r['commit'] not in ('', 'unknown')
-    for run in r['runs'].values():   # full settings everywhere, and the summary is the runs' mean
-        assert run['iter_max'] == 30000 and run['cw'] == 100
-    for key, v in s.items():
-        metric, g = key.split('/gw=')
-        accs = [run[metric] for run in r['runs'].values() if run['gw'] == float(g)]
-        assert len(accs) == v['n'] and abs(sum(accs) / len(accs) - v['mean']) < 1e-12
+    assert r['commit'] not in ('', 'unknown') and not r['commit'].endswith('dirty')
+    for run in r['runs'].values():
+        assert run['iter_max'] == 30000 and run['cw'] == 100 and run['z'] == 64
+        assert all(m in run for m in metrics)   # both protocols, every run
+    for key, v in r['summary'].items():
+        metric, *kv = key.split('/')
+        want = {k: float(x) for k, x in (p.split('=') for p in kv)}
+        assert set(want) == set(vary), key
+        vals = [run[metric] for run in r['runs'].values() if all(float(run[k]) == x for k, x in want.items())]
+        assert len(vals) == v['n'] and abs(sum(vals) / len(vals) - v['mean']) < 1e-12, key
+    return r
+
+
+def test_ssvae_results():
+    "Chapter 4's three files: the reference recipe's gw sweep, the improved recipe, the labels curve; both protocols."
+    sweep = _ssvae_file('ssvae.json', ('gw',))
+    s = sweep['summary']
+    for m in ('accuracy', 'accuracy_binarized'):
+        assert {f'{m}/gw={g}' for g in ('0', '0.001', '0.01', '0.1', '1')} <= set(s)
+        assert s[f'{m}/gw=0']['n'] >= 3 and s[f'{m}/gw=1']['n'] >= 3
+    assert all(run['schedule'] == 'constant' and run['labels'] == 100 for run in sweep['runs'].values())
+    cos = _ssvae_file('ssvae_cosine.json', ('gw',))
+    assert all(run['schedule'] == 'cosine' for run in cos['runs'].values()) and cos['summary']['accuracy/gw=1']['n'] >= 3
+    lab = _ssvae_file('ssvae_labels.json', ('labels', 'gw'))
+    keys = {f'accuracy/labels={n}/gw={g}' for n in (100, 600, 1000, 3000) for g in (0, 1)}
+    assert keys <= set(lab['summary']) and lab['summary']['accuracy/labels=100/gw=1']['n'] >= 3
     nb = json.loads((ROOT / 'book' / '04_ssvae.ipynb').read_text())
     assert nb['metadata'].get('papermill', {}).get('exception') in (None, False)
-    assert f"{100 * s['accuracy/gw=1']['mean']:.2f}" in json.dumps(nb['cells'])
+    text = json.dumps(nb['cells'])
+    for r, k in ((sweep, 'accuracy/gw=1'), (cos, 'accuracy/gw=1'), (lab, 'accuracy/labels=3000/gw=1')):
+        assert f"{100 * r['summary'][k]['mean']:.2f}" in text, k
 
 
 def test_fsvae_results():
