@@ -153,18 +153,24 @@ def headline_markdown(results_dir) -> str:
     return out
 
 # %% ../nbs/00g_report.ipynb #c018
-def chapter_box(ch: str, shows: str, data: str, results_dir='book/results'):
-    "Markdown for chapter `ch`'s opening box: what it `shows`, how to run it, the `data` it reads, its measured CPU minutes."
+def chapter_box(ch: str, shows: str, data: str, results_dir='book/results', caveats: dict | None = None):
+    """Markdown for chapter `ch`'s opening box: what it `shows`, how to run it, the `data` it reads, its measured CPU
+    minutes. `caveats` maps a measurement's commit to what that measurement did not cover; it is shown only while the
+    full-settings minutes come from that commit, so a new measurement drops it."""
     from IPython.display import Markdown
     from vaebook.experiment import project_path
-    minutes = {}
+    minutes, commit = {}, None
     for name, key in (('reproduction', 'minutes'), ('quick_profile', 'chapter_minutes')):
         f = project_path(results_dir, f'{name}.json')
-        if f.exists(): minutes[name] = json.loads(f.read_text()).get(key, {}).get(ch)
+        if not f.exists(): continue
+        r = json.loads(f.read_text())
+        minutes[name] = r.get(key, {}).get(ch)
+        if name == 'reproduction': commit = r.get('commits', {}).get(ch, r.get('commit'))
     t = lambda m: f'{m:.1f} min' if m is not None else 'not measured yet'
+    note = (caveats or {}).get(commit) if minutes.get('reproduction') is not None else None
     return Markdown(f"> **This chapter** shows {shows}  \n"
                     f"> **Run it:** `papermill nbs/{ch}.ipynb out.ipynb` (its settings are the parameters below; `-p name value` "
                     f"changes one), or every chapter with `vaebook-book` (`--quick`: small budgets, in minutes).  \n"
                     f"> **Data:** {data}  \n"
-                    f"> **CPU time** (2 cores, one seed): {t(minutes.get('reproduction'))} at full settings, "
-                    f"{t(minutes.get('quick_profile'))} at quick settings.")
+                    f"> **CPU time** (2 cores, one seed): {t(minutes.get('reproduction'))} at full settings"
+                    + (f" ({note})" if note else '') + f", {t(minutes.get('quick_profile'))} at quick settings.")
