@@ -19,7 +19,7 @@ REFERENCE = {
     'gmvae': {'nelbo': 99.03, 'kl': 17.89, 'rec': 81.15, 'niwae_1': 98.99, 'niwae_10': 96.75, 'niwae_100': 95.85, 'niwae_1000': 95.43},
     'ssvae': {0.0: 75.7, 1.0: 93.9},   # test accuracy (%) by gw
 }
-LITERATURE = {('vae', 'niwae_5000'): (86.76, 'Burda et al. 2015'), ('ssvae', 'accuracy'): (88.03, 'Kingma et al. 2014, M2')}
+LITERATURE = {('vae', 'niwae_5000'): (86.76, 'Burda et al. 2016'), ('ssvae', 'accuracy'): (88.03, 'Kingma et al. 2014, M2')}
 RECIPES = {'': 'reference', '_cosine': 'cosine lr'}   # results-file suffix -> recipe name
 # test accuracy (%) against the number of labelled images: Kingma et al. (2014), table 1 (100 - error); Pyro's M2 tutorial
 LABELS_LITERATURE = {'Kingma et al. 2014, M2': {100: 88.03, 600: 95.06, 1000: 96.40, 3000: 96.08},
