@@ -4,14 +4,14 @@
 
 # %% ../nbs/00f_experiment.ipynb #c003
 from __future__ import annotations
-import ast, difflib, json, math, multiprocessing, os, subprocess, time
+import ast, difflib, json, math, multiprocessing, os, re, subprocess, time
 from dataclasses import dataclass, field
 from pathlib import Path
 import torch
 from .data import (DATASETS, Batches, eval_set, labelled_batches, load_digits, load_mnist, mnist_batches,
                           validation_set, write_atomic, writable_dir)
 from .training import (DEVICES, SCHEDULES, CheckpointError, set_rng_state, check_seed, checkpoint_iteration,
-                              load_checkpoint, run_lock, seed_everything, train)
+                              load_checkpoint, run_lock, save_checkpoint, seed_everything, train)
 from .evaluation import IWS, accuracy, evaluate_nelbo, panel_keys, protocol_bounds, summarize
 from .vae import VAE
 from .gmvae import GMVAE
@@ -23,9 +23,9 @@ from .likelihood import IWAE, VampPrior
 # %% auto #0
 __all__ = ['RULES', 'MODELS', 'DEFAULT_Z', 'SHAPE', 'RECIPE', 'DEFAULTS', 'UNLABELLED', 'VOLATILE', 'HEADLINE', 'SettingsError',
            'check_settings', 'run_config', 'run_name', 'run_dir', 'project_path', 'make_model', 'make_batches',
-           'footprint', 'free_memory', 'check_fits', 'RunExists', 'train_run', 'make_monitor', 'load_run',
-           'evaluate_run', 'RecordError', 'git_commit', 'is_record', 'check_record', 'write_results', 'Experiment',
-           'setting', 'run_key', 'train_in_parallel', 'run_experiment', 'check_parameters']
+           'footprint', 'free_memory', 'check_fits', 'RunExists', 'train_run', 'continued_from', 'make_monitor',
+           'load_run', 'evaluate_run', 'RecordError', 'git_commit', 'is_record', 'check_record', 'write_results',
+           'Experiment', 'setting', 'run_key', 'train_in_parallel', 'run_experiment', 'check_parameters']
 
 # %% ../nbs/00f_experiment.ipynb #c006
 class SettingsError(ValueError):
@@ -170,6 +170,13 @@ def train_run(config: dict, runs_dir='runs', resume: bool = True, overwrite: boo
         batches = make_batches(config, ddir)
         if overwrite:
             for f in ('checkpoint.pt', 'metrics.jsonl', 'evaluation.json'): (rd / f).unlink(missing_ok=True)
+        if resume and not ckpt.exists() and (src := continued_from(config, runs_dir)) is not None:
+            state = load_checkpoint(src)
+            save_checkpoint(ckpt, **{**state, 'config': config})
+            log = src.parent / 'metrics.jsonl'
+            if log.exists(): write_atomic(rd / 'metrics.jsonl', log.read_bytes())
+            print(f"{rd.name}: starts from the finished {src.parent.name} (trained from iteration {state['iteration']}; "
+                  f"at a constant rate their first {state['iteration']} iterations are the same)")
         before = checkpoint_iteration(ckpt) if ckpt.exists() else None
         seed_everything(config['seed'])
         model = make_model(config)
@@ -177,6 +184,17 @@ def train_run(config: dict, runs_dir='runs', resume: bool = True, overwrite: boo
                      schedule=config['schedule'], device=device, resume=True, progress=progress,
                      monitor=make_monitor(config, ddir))
     return model, hist, rd, before
+
+def continued_from(config: dict, runs_dir='runs') -> Path | None:
+    """The checkpoint a new constant-rate run `config` can start from: that of the longest finished run with the same
+    settings but fewer iterations, else `None` (and always `None` for a decaying schedule, which depends on `iter_max`)."""
+    if config['schedule'] != 'constant' or not project_path(runs_dir).is_dir(): return None
+    mark = '\x00'
+    pattern = re.compile(re.escape(run_name({**config, 'iter_max': mark})).replace(re.escape(mark), r'(\d+)') + '$')
+    found = [(int(m[1]), d / 'checkpoint.pt') for d in project_path(runs_dir).iterdir() if (m := pattern.match(d.name))]
+    for n, ckpt in sorted(found, reverse=True):
+        if n < config['iter_max'] and checkpoint_iteration(ckpt) == n: return ckpt
+    return None
 
 def make_monitor(config: dict, ddir=None):
     "What a run logs beyond its loss as it trains: the SSVAE's accuracy on the validation set (grey images); else nothing."
@@ -347,7 +365,7 @@ def run_experiment(configs: list[dict], runs_dir='runs', results=None, vary=(), 
     if results is not None: write_results(project_path(results), exp.runs, exp.summary, settings, **extra)
     return exp
 
-# %% ../nbs/00f_experiment.ipynb #c029
+# %% ../nbs/00f_experiment.ipynb #c031
 def _assigned(src: str) -> set[str]:
     "Names assigned at the top level of the code `src`."
     try: tree = ast.parse(src)
