@@ -43,14 +43,14 @@ def test_headline_is_generated():
     assert (ROOT / 'book' / '_headline.md').read_text() == headline_markdown(ROOT / 'book' / 'results')
 
 
-def _ssvae_file(name, vary, metrics=('accuracy', 'accuracy_binarized')):
+def _ssvae_file(name, vary, metrics=('accuracy', 'accuracy_binarized'), iter_max=30000):
     "Results file `name` of chapter 4, checked for full settings; its summary must be the mean of the runs each key names."
     f = ROOT / 'book' / 'results' / name
     assert f.exists(), f'{f} missing: run nbs/04_ssvae.ipynb with vaebook-book (see book/reproduce.md)'
     r = json.loads(f.read_text())
     assert r['commit'] not in ('', 'unknown') and not r['commit'].endswith('dirty')
     for run in r['runs'].values():
-        assert run['iter_max'] == 30000 and run['cw'] == 100 and run['z'] == 64
+        assert run['iter_max'] == iter_max and run['cw'] == 100 and run['z'] == 64
         assert all(m in run for m in metrics)   # both protocols, every run
     for key, v in r['summary'].items():
         metric, *kv = key.split('/')
@@ -62,7 +62,7 @@ def _ssvae_file(name, vary, metrics=('accuracy', 'accuracy_binarized')):
 
 
 def test_ssvae_results():
-    "Chapter 4's three files: the reference recipe's gw sweep, the improved recipe, the labels curve; both protocols."
+    "Chapter 4's four files: the reference recipe's gw sweep, the two improved recipes, the labels curve; both protocols."
     sweep = _ssvae_file('ssvae.json', ('gw',))
     s = sweep['summary']
     for m in ('accuracy', 'accuracy_binarized'):
@@ -71,13 +71,15 @@ def test_ssvae_results():
     assert all(run['schedule'] == 'constant' and run['labels'] == 100 for run in sweep['runs'].values())
     cos = _ssvae_file('ssvae_cosine.json', ('gw',))
     assert all(run['schedule'] == 'cosine' for run in cos['runs'].values()) and cos['summary']['accuracy/gw=1']['n'] >= 3
+    more = _ssvae_file('ssvae_long.json', ('gw',), iter_max=60000)   # the second recipe: the reference's, twice as long
+    assert all(run['schedule'] == 'constant' for run in more['runs'].values()) and more['summary']['accuracy/gw=1']['n'] >= 3
     lab = _ssvae_file('ssvae_labels.json', ('labels', 'gw'))
     keys = {f'accuracy/labels={n}/gw={g}' for n in (100, 600, 1000, 3000) for g in (0, 1)}
     assert keys <= set(lab['summary']) and lab['summary']['accuracy/labels=100/gw=1']['n'] >= 3
     nb = json.loads((ROOT / 'book' / '04_ssvae.ipynb').read_text())
     assert nb['metadata'].get('papermill', {}).get('exception') in (None, False)
     text = json.dumps(nb['cells'])
-    for r, k in ((sweep, 'accuracy/gw=1'), (cos, 'accuracy/gw=1'), (lab, 'accuracy/labels=3000/gw=1')):
+    for r, k in ((sweep, 'accuracy/gw=1'), (cos, 'accuracy/gw=1'), (more, 'accuracy/gw=1'), (lab, 'accuracy/labels=3000/gw=1')):
         assert f"{100 * r['summary'][k]['mean']:.2f}" in text, k
 
 
