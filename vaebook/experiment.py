@@ -45,7 +45,7 @@ RULES = {
     'labels': (_is_labels, 'a multiple of 10, at least 100'),
     'labels_curve': (_list_of(_is_labels), 'a non-empty list of multiples of 10, each at least 100'),
     'seed': (_is_seed, f'an integer from 0 to {2 ** 32 - 1}'),
-    **{n: (_list_of(_is_seed), f'a non-empty list of integers from 0 to {2 ** 32 - 1}') for n in ('seeds', 'sweep_seeds', 'curve_seeds', 'big_iw_seeds')},
+    **{n: (_list_of(_is_seed), f'a non-empty list of integers from 0 to {2 ** 32 - 1}') for n in ('seeds', 'sweep_seeds', 'curve_seeds', 'baseline_seeds', 'big_iw_seeds')},
     **{n: (_is_weight, 'a finite number >= 0') for n in ('gw', 'cw')},
     'sweep': (_list_of(_is_weight), 'a non-empty list of finite numbers >= 0'),
     'lr': (lambda v: _is_weight(v) and v > 0, 'a finite number > 0'),
