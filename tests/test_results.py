@@ -144,3 +144,31 @@ def test_performance_chapter_shows_its_files():
     r = json.loads((ROOT / 'book' / 'results' / 'reproduction.json').read_text())
     assert f"{b['training']['vae']['ratio']:.2f}x" in text and f"{b['iwae']['gmvae']['ratio']:.2f}x" in text
     assert f"{r['total_minutes']:5.1f}" in text
+
+
+def test_likelihood_results():
+    "Chapter 8's file: every recipe at full settings, both protocols, IWAE-5000 on every run; the summary is the runs' mean."
+    f = ROOT / 'book' / 'results' / 'likelihood.json'
+    assert f.exists(), f'{f} missing: run nbs/08_likelihood.ipynb with vaebook-book (see book/reproduce.md)'
+    r = json.loads(f.read_text())
+    assert r['commit'] not in ('', 'unknown') and not r['commit'].endswith('dirty')
+    for run in r['runs'].values():
+        assert run['iter_max'] == 20000 and run['z'] == 10
+        assert all(k in run for k in KEYS), run   # chapter 1's keys, IWAE-5000 included, for every run
+        for p in ('cs236', 'test'):
+            assert abs(run[f'{p}/nelbo'] - run[f'{p}/kl'] - run[f'{p}/rec']) < 1e-3
+        assert run['test/niwae_5000'] < run['test/niwae_1000'] < run['test/nelbo']
+    s = r['summary']
+    groups = {(run['model'], run['iw']) for run in r['runs'].values()}
+    assert {('vae', 1), ('iwae', 5), ('gmvae', 1), ('vampprior', 1), ('vampprior', 5)} <= groups
+    for m, iw in groups:
+        vals = [run['test/niwae_5000'] for run in r['runs'].values() if (run['model'], run['iw']) == (m, iw)]
+        v = s[f'test/niwae_5000/model={m}/iw={iw}']
+        # the recipes the chapter adds have three seeds; the baselines' three are in chapters 1 and 2
+        assert v['n'] == len(vals) >= (1 if iw >= 50 or m in ('vae', 'gmvae') else 3)
+        assert abs(sum(vals) / len(vals) - v['mean']) < 1e-9
+        ks = [s[f'cs236/niwae_{k}/model={m}/iw={iw}']['mean'] for k in (1, 10, 100, 1000)]
+        assert all(a > b for a, b in zip(ks, ks[1:])), (m, iw, ks)
+    nb = json.loads((ROOT / 'book' / '08_likelihood.ipynb').read_text())
+    assert nb['metadata'].get('papermill', {}).get('exception') in (None, False)
+    assert f"{s['test/niwae_5000/model=iwae/iw=5']['mean']:.2f}" in json.dumps(nb['cells'])   # the page shows the file's numbers
