@@ -170,14 +170,15 @@ def train_run(config: dict, runs_dir='runs', resume: bool = True, overwrite: boo
         batches = make_batches(config, ddir)
         if overwrite:
             for f in ('checkpoint.pt', 'metrics.jsonl', 'evaluation.json'): (rd / f).unlink(missing_ok=True)
-        if resume and not ckpt.exists() and (src := continued_from(config, runs_dir)) is not None:
+        before = checkpoint_iteration(ckpt) if ckpt.exists() else None
+        if resume and before is None and (src := continued_from(config, runs_dir)) is not None:
             state = load_checkpoint(src)
             save_checkpoint(ckpt, **{**state, 'config': config})
             log = src.parent / 'metrics.jsonl'
             if log.exists(): write_atomic(rd / 'metrics.jsonl', log.read_bytes())
-            print(f"{rd.name}: starts from the finished {src.parent.name} (trained from iteration {state['iteration']}; "
-                  f"at a constant rate their first {state['iteration']} iterations are the same)")
-        before = checkpoint_iteration(ckpt) if ckpt.exists() else None
+            before = state['iteration']
+            print(f"{rd.name}: starts from the finished {src.parent.name} (trained from iteration {before}; "
+                  f"at a constant rate their first {before} iterations are the same)")
         seed_everything(config['seed'])
         model = make_model(config)
         hist = train(model, batches, rd, iter_max=config['iter_max'], iter_save=iter_save, lr=config['lr'], config=config,
