@@ -136,9 +136,9 @@ def headline_markdown(results_dir) -> str:
         f = results_dir / f'ssvae{suffix}.json'
         if not f.exists(): continue
         r = json.loads(f.read_text()); s = r['summary']
-        first_iter_max = first_iter_max or r['settings']['iter_max']   # the reference recipe's budget, listed first
-        # a recipe trained for another budget says so
-        name = recipe if r['settings']['iter_max'] == first_iter_max else f"{recipe} ({r['settings']['iter_max']:,} iterations)"
+        it = r.get('settings', {}).get('iter_max')
+        first_iter_max = first_iter_max or it   # the reference recipe's budget (it is listed first)
+        name = recipe if it in (None, first_iter_max) else f"{recipe} ({it:,} iterations)"   # another budget says so
         # files written before both protocols were measured hold the binarized protocol's number as 'accuracy'
         legacy = not any(k.startswith('accuracy_binarized/') for k in s)
         for key in sorted((k for k in s if k.startswith('accuracy/gw=')), key=lambda k: float(k.split('=')[1])):
