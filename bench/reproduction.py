@@ -39,7 +39,7 @@ HEADLINE = {'vae': ['cs236/nelbo', 'cs236/niwae_1000', 'test/nelbo', 'test/niwae
             'ssvae_labels': [f'accuracy/labels={n}/gw={g}' for n in (100, 600, 1000, 3000) for g in (0, 1)],
             'fsvae': ['test/nelbo'],
             'likelihood': [f'{p}/niwae_{k}/model={m}/iw={iw}' for p, k in (('cs236', 1000), ('test', 5000))
-                           for m, iw in (('vae', 1), ('iwae', 5), ('iwae', 50), ('gmvae', 1), ('vampprior', 1), ('vampprior', 5))]}
+                           for m, iw in (('vae', 1), ('iwae', 5), ('gmvae', 1), ('gmiwae', 5), ('vampprior', 1))]}
 
 
 def _same(value, text: str) -> bool:

@@ -36,18 +36,18 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument('--model', choices=MODELS, default='vae', help='which model')
     p.add_argument('--train', action='store_true', help='train the model')
     p.add_argument('--iwae', action='store_true', help='evaluate: NELBO and IWAE-1/10/100/1000 on the CS236 subset '
-                   '(vae, gmvae, betavae, iwae, vampprior), test accuracy (ssvae), test NELBO (fsvae)')
+                   '(vae, gmvae, betavae, iwae, gmiwae, vampprior), test accuracy (ssvae), test NELBO (fsvae)')
     p.add_argument('--device', choices=('auto', 'cpu', 'gpu'), default='auto', help='auto: the GPU when present')
     p.add_argument('--batch_size', type=_int_at_least(1), default=100, help='training batch size')
     p.add_argument('--z', type=_int_at_least(1), default=None, help='latent dimension (default: 64 for ssvae, else 10)')
-    p.add_argument('--k', type=_int_at_least(1), default=500, help='mixture components: GMVAE components, VampPrior pseudo-inputs')
+    p.add_argument('--k', type=_int_at_least(1), default=500, help='mixture components: GMVAE and GMIWAE components, VampPrior pseudo-inputs')
     p.add_argument('--iter_max', type=_int_at_least(1), default=20000, help='training iterations')
     p.add_argument('--iter_save', type=_int_at_least(1), default=None, help='checkpoint every this many iterations (default: min(10000, iter_max))')
     p.add_argument('--schedule', choices=SCHEDULES, default='constant', help='learning-rate schedule')
     p.add_argument('--gw', type=_weight, default=1.0, help='SSVAE generative weight (float >= 0)')
     p.add_argument('--cw', type=_weight, default=100.0, help='SSVAE classification weight (float >= 0)')
     p.add_argument('--labels', type=_int_at_least(100), default=100, help='SSVAE labelled images: 100 (the CS236 set) or more, a multiple of 10')
-    p.add_argument('--iw', type=_int_at_least(1), default=1, help='importance samples of the training bound (iwae, vampprior)')
+    p.add_argument('--iw', type=_int_at_least(1), default=1, help='importance samples of the training bound (iwae, gmiwae, vampprior)')
     p.add_argument('--beta', type=_weight, default=1.0, help='beta-VAE weight of the KL term (float > 0)')
     p.add_argument('--seed', '--run', type=_int_at_least(0), default=0, help='random seed (the reference calls it --run)')
     p.add_argument('--overwrite', action='store_true', help='replace the run\'s existing checkpoint')
@@ -60,7 +60,7 @@ def parser() -> argparse.ArgumentParser:
 def config_of(a) -> dict:
     "The run config parsed arguments `a` name."
     shape = {'vae': {}, 'gmvae': {'k': a.k}, 'ssvae': {'gw': a.gw, 'cw': a.cw, 'labels': a.labels}, 'fsvae': {'dataset': a.dataset},
-             'betavae': {'beta': a.beta}, 'iwae': {'iw': a.iw}, 'vampprior': {'k': a.k, 'iw': a.iw}}[a.model]
+             'betavae': {'beta': a.beta}, 'iwae': {'iw': a.iw}, 'gmiwae': {'k': a.k, 'iw': a.iw}, 'vampprior': {'k': a.k, 'iw': a.iw}}[a.model]
     return run_config(a.model, z=a.z or DEFAULT_Z[a.model], **shape, schedule=a.schedule, iter_max=a.iter_max,
                       batch_size=a.batch_size, seed=a.seed)
 

@@ -18,7 +18,7 @@ from .gmvae import GMVAE
 from .ssvae import SSVAE
 from .fsvae import FSVAE
 from .latent import BetaVAE
-from .likelihood import IWAE, VampPrior
+from .likelihood import IWAE, GMIWAE, VampPrior
 
 # %% auto #0
 __all__ = ['RULES', 'MODELS', 'DEFAULT_Z', 'SHAPE', 'RECIPE', 'DEFAULTS', 'UNLABELLED', 'VOLATILE', 'HEADLINE', 'SettingsError',
@@ -71,10 +71,10 @@ def check_settings(**settings):
         if not ok(v): raise SettingsError(f'setting {name} must be {want}, got {v!r}')
 
 # %% ../nbs/00f_experiment.ipynb #c009
-MODELS = ('vae', 'gmvae', 'ssvae', 'fsvae', 'betavae', 'iwae', 'vampprior')
-DEFAULT_Z = {'vae': 10, 'gmvae': 10, 'ssvae': 64, 'fsvae': 10, 'betavae': 10, 'iwae': 10, 'vampprior': 10}  # the reference project's
+MODELS = ('vae', 'gmvae', 'ssvae', 'fsvae', 'betavae', 'iwae', 'gmiwae', 'vampprior')
+DEFAULT_Z = {'vae': 10, 'gmvae': 10, 'ssvae': 64, 'fsvae': 10, 'betavae': 10, 'iwae': 10, 'gmiwae': 10, 'vampprior': 10}  # the reference project's
 SHAPE = {'vae': ('z',), 'gmvae': ('z', 'k'), 'ssvae': ('z', 'gw', 'cw', 'labels'), 'fsvae': ('z', 'dataset'), 'betavae': ('z', 'beta'),
-         'iwae': ('z', 'iw'), 'vampprior': ('z', 'k', 'iw')}
+         'iwae': ('z', 'iw'), 'gmiwae': ('z', 'k', 'iw'), 'vampprior': ('z', 'k', 'iw')}
 RECIPE = ('schedule', 'iter_max', 'batch_size', 'lr', 'seed')
 DEFAULTS = {'k': 500, 'iw': 1, 'gw': 1.0, 'cw': 100.0, 'labels': 100, 'beta': 1.0, 'dataset': 'svhn', 'schedule': 'constant', 'iter_max': 20000,
             'batch_size': 100, 'lr': 1e-3, 'seed': 0}
@@ -107,7 +107,7 @@ def project_path(*parts) -> Path:
     return root.joinpath(*parts)
 
 # %% ../nbs/00f_experiment.ipynb #c012
-UNLABELLED = ('vae', 'gmvae', 'betavae', 'iwae', 'vampprior')   # trained and scored on binarized MNIST alone
+UNLABELLED = ('vae', 'gmvae', 'betavae', 'iwae', 'gmiwae', 'vampprior')   # trained and scored on binarized MNIST alone
 
 def make_model(config: dict) -> torch.nn.Module:
     "The model `config` describes, freshly initialised from the current random state."
@@ -117,6 +117,7 @@ def make_model(config: dict) -> torch.nn.Module:
     if m == 'ssvae': return SSVAE(z, gw=config['gw'], cw=config['cw'])
     if m == 'betavae': return BetaVAE(z, beta=config['beta'])
     if m == 'iwae': return IWAE(z, iw=config['iw'])
+    if m == 'gmiwae': return GMIWAE(z, k=config['k'], iw=config['iw'])
     if m == 'vampprior': return VampPrior(z, k=config['k'], iw=config['iw'])
     return FSVAE(z)
 
@@ -299,7 +300,7 @@ class Experiment:
 
 HEADLINE = {'vae': ('cs236/nelbo', 'test/nelbo'), 'gmvae': ('cs236/nelbo', 'test/nelbo'), 'ssvae': ('accuracy',), 'fsvae': ('test/nelbo',),
             'betavae': ('test/nelbo',), 'iwae': ('cs236/nelbo', 'test/nelbo'),
-            'vampprior': ('cs236/nelbo', 'test/nelbo')}
+            'gmiwae': ('cs236/nelbo', 'test/nelbo'), 'vampprior': ('cs236/nelbo', 'test/nelbo')}
 
 def setting(config: dict, name: str):
     "A run's value of `name`, or its default where the model has no such setting (a VAE trains on the 1-sample bound)."

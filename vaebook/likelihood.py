@@ -11,7 +11,7 @@ from .vae import VAE
 from .gmvae import GMVAE
 
 # %% auto #0
-__all__ = ['bound_loss', 'IWAE', 'VampPrior', 'active_units']
+__all__ = ['bound_loss', 'IWAE', 'GMIWAE', 'VampPrior', 'active_units']
 
 # %% ../nbs/08_likelihood.ipynb #c008
 def bound_loss(model: VAE, x: torch.Tensor, iw: int):
@@ -34,6 +34,20 @@ class IWAE(VAE):
         return bound_loss(self, x, self.iw)
 
 # %% ../nbs/08_likelihood.ipynb #c016
+class GMIWAE(GMVAE):
+    "Chapter 2's GMVAE (a learned `k`-component mixture prior) trained on the `iw`-sample bound; `iw` = 1 is the GMVAE."
+    name = 'gmiwae'
+
+    def __init__(self, z_dim: int = 10, k: int = 500, iw: int = 5, x_dim: int = 784, h: int = 300):
+        super().__init__(z_dim, k, x_dim, h)
+        if iw < 1: raise ValueError(f'iw must be at least 1, not {iw}')
+        self.iw = iw
+
+    def loss(self, x: torch.Tensor):
+        "The negative `iw`-sample bound of a batch `x: (batch, 784)` (the GMVAE's ELBO at `iw` = 1), with the parts to log."
+        return bound_loss(self, x, self.iw)
+
+# %% ../nbs/08_likelihood.ipynb #c020
 class VampPrior(GMVAE):
     "The VAE with the VampPrior: a uniform mixture of q(z|u_k) over `k` learned pseudo-inputs; trained on the `iw`-sample bound."
     name = 'vampprior'
@@ -63,7 +77,7 @@ class VampPrior(GMVAE):
         "The negative `iw`-sample bound of a batch `x: (batch, 784)` (the ELBO at `iw` = 1), with the parts to log."
         return bound_loss(self, x, self.iw)
 
-# %% ../nbs/08_likelihood.ipynb #c020
+# %% ../nbs/08_likelihood.ipynb #c024
 @torch.no_grad()
 def active_units(model: VAE, x: torch.Tensor, threshold: float = 0.01, batch: int = 10000):
     "Variance over images `x: (n, 784)` of each unit's posterior mean `(z_dim,)`, and how many exceed `threshold`."

@@ -81,11 +81,11 @@ def show_grid(images: torch.Tensor, title: str, nrow: int = 20, shape=(1, 28, 28
     return fig
 
 # %% ../nbs/00g_report.ipynb #c014
-FAMILIES = {'vae': ('vae', 'iwae'), 'gmvae': ('gmvae', 'vampprior')}   # headline row -> chapter 8's models of that family
+FAMILIES = {'vae': ('vae', 'iwae'), 'gmvae': ('gmvae', 'gmiwae', 'vampprior')}   # headline row -> chapter 8's models of that family
 
 def recipe_name(model: str, iw: int) -> str:
     "A chapter-8 recipe in a few words, e.g. 'VAE on the 5-sample bound'."
-    base = {'vae': 'VAE', 'iwae': 'VAE', 'gmvae': 'mixture prior', 'vampprior': 'VampPrior'}[model]
+    base = {'vae': 'VAE', 'iwae': 'VAE', 'gmvae': 'mixture prior', 'gmiwae': 'mixture prior', 'vampprior': 'VampPrior'}[model]
     return base + (f' on the {iw}-sample bound' if iw > 1 else ', ELBO')
 
 def best_recipes(results_dir) -> list[dict]:
