@@ -53,7 +53,7 @@ RULES = {
     'betas': (_list_of(lambda v: _is_weight(v) and v > 0), 'a non-empty list of finite numbers > 0'),
     'iws': (_list_of(_is_int), 'a non-empty list of integers >= 1'),
     'iw': (_is_int, 'an integer >= 1'),
-    **{n: (_list_of(_is_int), 'a non-empty list of integers >= 1') for n in ('train_iws', 'vamp_iws')},
+    **{n: (_list_of(_is_int), 'a non-empty list of integers >= 1') for n in ('train_iws', 'gmvae_iws', 'vamp_iws')},
     'schedule': (lambda v: v in SCHEDULES, f"one of {', '.join(SCHEDULES)}"),
     'schedules': (_list_of(lambda v: v in SCHEDULES), f"a non-empty list of {', '.join(SCHEDULES)}"),
     'dataset': (lambda v: v in DATASETS, f"one of {', '.join(DATASETS)}"),
