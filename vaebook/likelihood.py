@@ -11,7 +11,7 @@ from .vae import VAE
 from .gmvae import GMVAE
 
 # %% auto #0
-__all__ = ['bound_loss', 'IWAE', 'GMIWAE', 'VampPrior', 'active_units']
+__all__ = ['bound_loss', 'OnTheBound', 'IWAE', 'GMIWAE', 'VampPrior', 'active_units']
 
 # %% ../nbs/08_likelihood.ipynb #c008
 def bound_loss(model: VAE, x: torch.Tensor, iw: int):
@@ -20,42 +20,43 @@ def bound_loss(model: VAE, x: torch.Tensor, iw: int):
     niwae, kl, rec = model.negative_iwae_bound(x, iw)
     return niwae, {'niwae': niwae.detach(), 'kl': kl.detach(), 'rec': rec.detach()}
 
-class IWAE(VAE):
+class OnTheBound:
+    "Mixed in before a model of the VAE family: it trains on the `iw`-sample bound (`iw` = 1: the model's own ELBO)."
+    def set_iw(self, iw: int):
+        "Check and keep the number of importance samples `iw` of the training bound."
+        if iw < 1: raise ValueError(f'iw must be at least 1, not {iw}')
+        self.iw = iw
+
+    def loss(self, x: torch.Tensor):
+        "The negative `iw`-sample bound of a batch `x: (batch, 784)` (the ELBO at `iw` = 1), with the parts to log."
+        return bound_loss(self, x, self.iw)
+
+class IWAE(OnTheBound, VAE):
     "Chapter 1's VAE trained on the `iw`-sample importance-weighted bound (Burda et al. 2016); `iw` = 1 is the VAE."
     name = 'iwae'
 
     def __init__(self, z_dim: int = 10, iw: int = 5, x_dim: int = 784, h: int = 300):
         super().__init__(z_dim, x_dim, h)
-        if iw < 1: raise ValueError(f'iw must be at least 1, not {iw}')
-        self.iw = iw
-
-    def loss(self, x: torch.Tensor):
-        "The negative `iw`-sample bound of a batch `x: (batch, 784)`, with the parts to log."
-        return bound_loss(self, x, self.iw)
+        self.set_iw(iw)
 
 # %% ../nbs/08_likelihood.ipynb #c016
-class GMIWAE(GMVAE):
+class GMIWAE(OnTheBound, GMVAE):
     "Chapter 2's GMVAE (a learned `k`-component mixture prior) trained on the `iw`-sample bound; `iw` = 1 is the GMVAE."
     name = 'gmiwae'
 
     def __init__(self, z_dim: int = 10, k: int = 500, iw: int = 5, x_dim: int = 784, h: int = 300):
         super().__init__(z_dim, k, x_dim, h)
-        if iw < 1: raise ValueError(f'iw must be at least 1, not {iw}')
-        self.iw = iw
-
-    def loss(self, x: torch.Tensor):
-        "The negative `iw`-sample bound of a batch `x: (batch, 784)` (the GMVAE's ELBO at `iw` = 1), with the parts to log."
-        return bound_loss(self, x, self.iw)
+        self.set_iw(iw)
 
 # %% ../nbs/08_likelihood.ipynb #c020
-class VampPrior(GMVAE):
+class VampPrior(OnTheBound, GMVAE):
     "The VAE with the VampPrior: a uniform mixture of q(z|u_k) over `k` learned pseudo-inputs; trained on the `iw`-sample bound."
     name = 'vampprior'
 
     def __init__(self, z_dim: int = 10, k: int = 500, iw: int = 1, x_dim: int = 784, h: int = 300):
         VAE.__init__(self, z_dim, x_dim, h)   # the mixture's parameters come from the encoder, not GMVAE's table
-        if iw < 1: raise ValueError(f'iw must be at least 1, not {iw}')
-        self.k, self.iw = k, iw
+        self.k = k
+        self.set_iw(iw)
         self.u_pre = nn.Parameter(math.log(0.05 / 0.95) + 0.1 * torch.randn(k, x_dim))
         self._fixed = None   # the prior's parameters while one bound is computed (see negative_iwae_bound)
 
@@ -72,10 +73,6 @@ class VampPrior(GMVAE):
         self._fixed = self.enc(self.pseudo_inputs())   # IWAE-5000 decodes 250 chunks: 500 encoder passes each, otherwise
         try: return super().negative_iwae_bound(x, iw)
         finally: self._fixed = None
-
-    def loss(self, x: torch.Tensor):
-        "The negative `iw`-sample bound of a batch `x: (batch, 784)` (the ELBO at `iw` = 1), with the parts to log."
-        return bound_loss(self, x, self.iw)
 
 # %% ../nbs/08_likelihood.ipynb #c024
 @torch.no_grad()
