@@ -9,7 +9,7 @@ from .data import DATASETS, DataError
 from .training import (CheckpointError, Interrupted, RunBusy, SCHEDULES, STOP_SIGNALS, TrainingDiverged,
                               checkpoint_iteration, get_device, run_lock)
 from .evaluation import IWS
-from .experiment import (DEFAULT_Z, MODELS, RunExists, SettingsError, check_fits, evaluate_run, load_run,
+from .experiment import (MODELS, RunExists, SettingsError, check_fits, evaluate_run, load_run,
                                 run_config, run_dir, train_run)
 
 # %% auto #0
@@ -59,9 +59,8 @@ def parser() -> argparse.ArgumentParser:
 
 def config_of(a) -> dict:
     "The run config parsed arguments `a` name."
-    shape = {'vae': {}, 'gmvae': {'k': a.k}, 'ssvae': {'gw': a.gw, 'cw': a.cw, 'labels': a.labels}, 'fsvae': {'dataset': a.dataset},
-             'betavae': {'beta': a.beta}, 'iwae': {'iw': a.iw}, 'gmiwae': {'k': a.k, 'iw': a.iw}, 'vampprior': {'k': a.k, 'iw': a.iw}}[a.model]
-    return run_config(a.model, z=a.z or DEFAULT_Z[a.model], **shape, schedule=a.schedule, iter_max=a.iter_max,
+    shape = {k: getattr(a, k) for k in MODELS[a.model].shape if k != 'z'}   # each shape setting has its flag of the same name
+    return run_config(a.model, z=a.z or MODELS[a.model].z, **shape, schedule=a.schedule, iter_max=a.iter_max,
                       batch_size=a.batch_size, seed=a.seed)
 
 def report(config: dict, m: dict) -> list[str]:
@@ -72,7 +71,7 @@ def report(config: dict, m: dict) -> list[str]:
     return [f"CS236 subset: NELBO {m['cs236/nelbo']:.2f}  KL {m['cs236/kl']:.2f}  Rec {m['cs236/rec']:.2f}"] + \
            [f"CS236 subset: negative IWAE-{iw}: {m[f'cs236/niwae_{iw}']:.2f}" for iw in IWS]
 
-# %% ../nbs/00h_cli.ipynb #c007
+# %% ../nbs/00h_cli.ipynb #c008
 def _stop(sig, frame): raise Interrupted(sig, None)
 
 def _interrupted(e: Interrupted, ckpt, training: bool) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast, difflib, json, math, multiprocessing, os, re, subprocess, time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 import torch
 from .data import (DATASETS, Batches, eval_set, labelled_batches, load_digits, load_mnist, mnist_batches,
                           validation_set, write_atomic, writable_dir)
@@ -21,11 +22,11 @@ from .latent import BetaVAE
 from .likelihood import IWAE, GMIWAE, VampPrior
 
 # %% auto #0
-__all__ = ['RULES', 'MODELS', 'DEFAULT_Z', 'SHAPE', 'RECIPE', 'DEFAULTS', 'UNLABELLED', 'VOLATILE', 'HEADLINE', 'SettingsError',
-           'check_settings', 'run_config', 'run_name', 'run_dir', 'project_path', 'make_model', 'make_batches',
-           'footprint', 'free_memory', 'check_fits', 'RunExists', 'train_run', 'continued_from', 'make_monitor',
-           'load_run', 'evaluate_run', 'RecordError', 'git_commit', 'is_record', 'check_record', 'write_results',
-           'Experiment', 'setting', 'run_key', 'train_in_parallel', 'run_experiment', 'check_parameters']
+__all__ = ['RULES', 'MODELS', 'SHAPE', 'RECIPE', 'DEFAULTS', 'VOLATILE', 'SettingsError', 'check_settings', 'ModelSpec',
+           'run_config', 'run_name', 'run_dir', 'project_path', 'make_model', 'make_batches', 'footprint',
+           'free_memory', 'check_fits', 'RunExists', 'train_run', 'continued_from', 'make_monitor', 'load_run',
+           'evaluate_run', 'RecordError', 'git_commit', 'is_record', 'check_record', 'write_results', 'Experiment',
+           'setting', 'run_key', 'train_in_parallel', 'run_experiment', 'check_parameters']
 
 # %% ../nbs/00f_experiment.ipynb #c006
 class SettingsError(ValueError):
@@ -71,10 +72,29 @@ def check_settings(**settings):
         if not ok(v): raise SettingsError(f'setting {name} must be {want}, got {v!r}')
 
 # %% ../nbs/00f_experiment.ipynb #c009
-MODELS = ('vae', 'gmvae', 'ssvae', 'fsvae', 'betavae', 'iwae', 'gmiwae', 'vampprior')
-DEFAULT_Z = {'vae': 10, 'gmvae': 10, 'ssvae': 64, 'fsvae': 10, 'betavae': 10, 'iwae': 10, 'gmiwae': 10, 'vampprior': 10}  # the reference project's
-SHAPE = {'vae': ('z',), 'gmvae': ('z', 'k'), 'ssvae': ('z', 'gw', 'cw', 'labels'), 'fsvae': ('z', 'dataset'), 'betavae': ('z', 'beta'),
-         'iwae': ('z', 'iw'), 'gmiwae': ('z', 'k', 'iw'), 'vampprior': ('z', 'k', 'iw')}
+@dataclass(frozen=True)
+class ModelSpec:
+    "What the driver knows of one model."
+    build: Callable[[dict], torch.nn.Module]   # config -> the model, freshly initialised
+    shape: tuple                       # the settings that size it, beside the recipe
+    name: str                          # in tables and prose: 'VAE', 'mixture prior'
+    z: int = 10                        # latent size by default (the reference project's)
+    data: str = 'mnist'                # 'mnist' (binarized, unlabelled), 'labelled' (`labels` of them labelled) or 'digits' (`dataset`)
+    headline: tuple = ('cs236/nelbo', 'test/nelbo')   # what a finished run prints
+    family: str | None = None          # the headline row whose best recipe it may be (chapter 8)
+
+MODELS = {
+    'vae': ModelSpec(lambda c: VAE(c['z']), ('z',), 'VAE', family='vae'),
+    'gmvae': ModelSpec(lambda c: GMVAE(c['z'], c['k']), ('z', 'k'), 'mixture prior', family='gmvae'),
+    'ssvae': ModelSpec(lambda c: SSVAE(c['z'], gw=c['gw'], cw=c['cw']), ('z', 'gw', 'cw', 'labels'), 'SSVAE', z=64,
+                       data='labelled', headline=('accuracy',)),
+    'fsvae': ModelSpec(lambda c: FSVAE(c['z']), ('z', 'dataset'), 'FSVAE', data='digits', headline=('test/nelbo',)),
+    'betavae': ModelSpec(lambda c: BetaVAE(c['z'], beta=c['beta']), ('z', 'beta'), 'β-VAE', headline=('test/nelbo',)),
+    'iwae': ModelSpec(lambda c: IWAE(c['z'], iw=c['iw']), ('z', 'iw'), 'VAE', family='vae'),
+    'gmiwae': ModelSpec(lambda c: GMIWAE(c['z'], k=c['k'], iw=c['iw']), ('z', 'k', 'iw'), 'mixture prior', family='gmvae'),
+    'vampprior': ModelSpec(lambda c: VampPrior(c['z'], k=c['k'], iw=c['iw']), ('z', 'k', 'iw'), 'VampPrior', family='gmvae'),
+}
+SHAPE = {m: spec.shape for m, spec in MODELS.items()}
 RECIPE = ('schedule', 'iter_max', 'batch_size', 'lr', 'seed')
 DEFAULTS = {'k': 500, 'iw': 1, 'gw': 1.0, 'cw': 100.0, 'labels': 100, 'beta': 1.0, 'dataset': 'svhn', 'schedule': 'constant', 'iter_max': 20000,
             'batch_size': 100, 'lr': 1e-3, 'seed': 0}
@@ -85,7 +105,7 @@ def run_config(model: str, **settings) -> dict:
     keys = SHAPE[model] + RECIPE
     unknown = set(settings) - set(keys)
     if unknown: raise SettingsError(f"{model} has no setting {', '.join(sorted(unknown))}; its settings are {', '.join(keys)}")
-    c = {'model': model, **{k: settings.get(k, DEFAULT_Z[model] if k == 'z' else DEFAULTS.get(k)) for k in keys}}
+    c = {'model': model, **{k: settings.get(k, MODELS[model].z if k == 'z' else DEFAULTS.get(k)) for k in keys}}
     check_settings(**{k: v for k, v in c.items() if k != 'model'})
     for w in ('gw', 'cw', 'lr', 'beta'):   # one spelling per value: -p gw 1 and --gw 1.0 name the same run
         if w in c: c[w] = float(c[w])
@@ -107,25 +127,16 @@ def project_path(*parts) -> Path:
     return root.joinpath(*parts)
 
 # %% ../nbs/00f_experiment.ipynb #c012
-UNLABELLED = ('vae', 'gmvae', 'betavae', 'iwae', 'gmiwae', 'vampprior')   # trained and scored on binarized MNIST alone
-
 def make_model(config: dict) -> torch.nn.Module:
     "The model `config` describes, freshly initialised from the current random state."
-    m, z = config['model'], config['z']
-    if m == 'vae': return VAE(z)
-    if m == 'gmvae': return GMVAE(z, config['k'])
-    if m == 'ssvae': return SSVAE(z, gw=config['gw'], cw=config['cw'])
-    if m == 'betavae': return BetaVAE(z, beta=config['beta'])
-    if m == 'iwae': return IWAE(z, iw=config['iw'])
-    if m == 'gmiwae': return GMIWAE(z, k=config['k'], iw=config['iw'])
-    if m == 'vampprior': return VampPrior(z, k=config['k'], iw=config['iw'])
-    return FSVAE(z)
+    return MODELS[config['model']].build(config)
 
 def make_batches(config: dict, ddir=None):
     "Iteration -> training batch of the run `config` (the data is loaded now, so data errors come before training)."
     bs, seed = config['batch_size'], config['seed']
-    if config['model'] in UNLABELLED: return mnist_batches(bs, seed, ddir)
-    if config['model'] == 'ssvae': return labelled_batches(bs, seed, ddir, config['labels'])
+    data = MODELS[config['model']].data
+    if data == 'mnist': return mnist_batches(bs, seed, ddir)
+    if data == 'labelled': return labelled_batches(bs, seed, ddir, config['labels'])
     return Batches(*load_digits(config['dataset'], 'train', ddir), batch_size=bs, seed=seed)
 
 def footprint(config: dict) -> int:
@@ -228,7 +239,7 @@ def evaluate_run(model, config: dict, rd: Path, ddir=None, iws: dict | None = No
         except json.JSONDecodeError: c = {}
         if c.get('iteration') == it: have = c['metrics']
     m = config['model']
-    if m in UNLABELLED:
+    if MODELS[m].data == 'mnist':
         out = have
         for proto, ks in iws.items(): out = protocol_bounds(model, proto, ks, ddir, out)
         wanted = {k for proto, ks in iws.items() for k in panel_keys(proto, ks)}
@@ -298,10 +309,6 @@ class Experiment:
     runs: dict = field(default_factory=dict)
     summary: dict = field(default_factory=dict)
 
-HEADLINE = {'vae': ('cs236/nelbo', 'test/nelbo'), 'gmvae': ('cs236/nelbo', 'test/nelbo'), 'ssvae': ('accuracy',), 'fsvae': ('test/nelbo',),
-            'betavae': ('test/nelbo',), 'iwae': ('cs236/nelbo', 'test/nelbo'),
-            'gmiwae': ('cs236/nelbo', 'test/nelbo'), 'vampprior': ('cs236/nelbo', 'test/nelbo')}
-
 def setting(config: dict, name: str):
     "A run's value of `name`, or its default where the model has no such setting (a VAE trains on the 1-sample bound)."
     return config[name] if name in config else DEFAULTS[name]
@@ -361,7 +368,7 @@ def run_experiment(configs: list[dict], runs_dir='runs', results=None, vary=(), 
         group = '/'.join(f'{v}={setting(c, v):g}' if isinstance(setting(c, v), (int, float)) else f'{v}={setting(c, v)}' for v in vary)
         for k, v in metrics.items(): grouped.setdefault(k + (f'/{group}' if group else ''), []).append(v)
         how = ('checkpoint reused' if before == c['iter_max'] else f'trained from iteration {before or 0}')
-        shown = ', '.join(f'{k} {100 * metrics[k]:.2f}%' if k == 'accuracy' else f'{k} {metrics[k]:.2f}' for k in HEADLINE[c['model']])
+        shown = ', '.join(f'{k} {100 * metrics[k]:.2f}%' if k == 'accuracy' else f'{k} {metrics[k]:.2f}' for k in MODELS[c['model']].headline)
         print(f"{label(c) if vary else f'seed {label(c)}'}: {shown} ({how}; {time.time() - t0:.0f} s)")
     exp.summary = {k: summarize(v) for k, v in sorted(grouped.items())}
     if results is not None: write_results(project_path(results), exp.runs, exp.summary, settings, **extra)

@@ -8,6 +8,7 @@ import json, math
 from pathlib import Path
 import numpy as np
 import torch
+from .experiment import MODELS
 
 # %% auto #0
 __all__ = ['REFERENCE', 'LITERATURE', 'RECIPES', 'LABELS_LITERATURE', 'FAMILIES', 'fmt', 'verdict', 'metrics_table',
@@ -81,12 +82,11 @@ def show_grid(images: torch.Tensor, title: str, nrow: int = 20, shape=(1, 28, 28
     return fig
 
 # %% ../nbs/00g_report.ipynb #c014
-FAMILIES = {'vae': ('vae', 'iwae'), 'gmvae': ('gmvae', 'gmiwae', 'vampprior')}   # headline row -> chapter 8's models of that family
+FAMILIES = {fam: tuple(m for m, spec in MODELS.items() if spec.family == fam) for fam in ('vae', 'gmvae')}   # headline row -> its models
 
 def recipe_name(model: str, iw: int) -> str:
     "A chapter-8 recipe in a few words, e.g. 'VAE on the 5-sample bound'."
-    base = {'vae': 'VAE', 'iwae': 'VAE', 'gmvae': 'mixture prior', 'gmiwae': 'mixture prior', 'vampprior': 'VampPrior'}[model]
-    return base + (f' on the {iw}-sample bound' if iw > 1 else ', ELBO')
+    return MODELS[model].name + (f' on the {iw}-sample bound' if iw > 1 else ', ELBO')
 
 def best_recipes(results_dir) -> list[dict]:
     "Per family of `FAMILIES`, its best recipe in `likelihood.json`: `family, model, iw, name` and `stats` (`cs236/niwae_1000`, `test/niwae_5000`)."
