@@ -160,7 +160,7 @@ def test_likelihood_results():
         assert run['test/niwae_5000'] < run['test/niwae_1000'] < run['test/nelbo']
     s = r['summary']
     groups = {(run['model'], run['iw']) for run in r['runs'].values()}
-    assert {('vae', 1), ('iwae', 5), ('gmvae', 1), ('gmiwae', 5), ('vampprior', 1)} <= groups
+    assert {('vae', 1), ('iwae', 5), ('iwae', 50), ('gmvae', 1), ('gmiwae', 5), ('vampprior', 1), ('vampprior', 5)} <= groups
     for m, iw in groups:
         vals = [run['test/niwae_5000'] for run in r['runs'].values() if (run['model'], run['iw']) == (m, iw)]
         v = s[f'test/niwae_5000/model={m}/iw={iw}']
