@@ -283,7 +283,8 @@ def check_record(path, labels, settings: dict):
     if not (is_record(path) and path.exists()): return
     old = json.loads(path.read_text())
     was = old.get('settings', {})
-    diff = sorted(k for k in was.keys() & settings.keys() if k not in VOLATILE and was[k] != settings[k])
+    grows = lambda a, b: isinstance(a, list) and isinstance(b, list) and all(x in b for x in a)   # a list extended keeps its values
+    diff = sorted(k for k in was.keys() & settings.keys() if k not in VOLATILE and was[k] != settings[k] and not grows(was[k], settings[k]))
     missing = sorted(set(old.get('runs', {})) - set(labels))
     if diff or missing:
         why = '; '.join(([f"settings differ: {', '.join(f'{k}={settings[k]!r} (recorded {was[k]!r})' for k in diff)}"] if diff else []) +
