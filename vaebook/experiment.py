@@ -144,7 +144,7 @@ def footprint(config: dict) -> int:
     with torch.device('meta'): m = make_model(config)
     params = sum(p.numel() for p in m.parameters())
     width = sum(p.shape[0] for p in m.parameters() if p.dim() == 2) + 4 * config.get('k', 0)
-    rows = max(config['batch_size'] * (10 if config['model'] == 'ssvae' else 1), 2000)
+    rows = max(config['batch_size'] * (10 if MODELS[config['model']].data == 'labelled' else 1), 2000)   # the semi-supervised bound runs each image once per label
     return 16 * params + 3 * 4 * rows * width
 
 def free_memory(device='cpu') -> int | None:
