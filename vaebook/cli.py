@@ -9,7 +9,8 @@ from .data import DATASETS, DataError
 from .training import (CheckpointError, Interrupted, RunBusy, SCHEDULES, STOP_SIGNALS, TrainingDiverged,
                               checkpoint_iteration, get_device, run_lock)
 from .evaluation import IWS
-from .experiment import (MODELS, RunExists, SettingsError, check_fits, evaluate_run, load_run,
+from .networks import ACTIVATIONS
+from .experiment import (MODELS, OPTIONAL, RunExists, SettingsError, check_fits, evaluate_run, load_run,
                                 run_config, run_dir, train_run)
 
 # %% auto #0
@@ -28,6 +29,11 @@ def _weight(s):
     try: v = float(s)
     except ValueError: raise argparse.ArgumentTypeError(f'{s!r} is not a number') from None
     if not math.isfinite(v) or v < 0: raise argparse.ArgumentTypeError(f'must be a finite number >= 0, got {s}')
+    return v
+
+def _positive(s):
+    v = _weight(s)
+    if v == 0: raise argparse.ArgumentTypeError('must be > 0, got 0')
     return v
 
 def parser() -> argparse.ArgumentParser:
@@ -49,6 +55,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument('--labels', type=_int_at_least(100), default=100, help='SSVAE labelled images: 100 (the CS236 set) or more, a multiple of 10')
     p.add_argument('--iw', type=_int_at_least(1), default=1, help='importance samples of the training bound (iwae, gmiwae, vampprior)')
     p.add_argument('--beta', type=_weight, default=1.0, help='beta-VAE weight of the KL term (float > 0)')
+    p.add_argument('--width', type=_int_at_least(1), default=300, help='hidden units per layer of the encoder and decoder (MNIST models)')
+    p.add_argument('--depth', type=_int_at_least(1), default=2, help='hidden layers of the encoder and decoder (MNIST models)')
+    p.add_argument('--act', choices=ACTIVATIONS, default='elu', help='activation of the hidden layers (MNIST models)')
+    p.add_argument('--holdout', type=_int_at_least(0), default=0, help='last training images left out of training (Burda et al.: 400)')
+    p.add_argument('--eps', type=_positive, default=1e-8, help="Adam's epsilon (Burda et al.: 1e-4)")
     p.add_argument('--seed', '--run', type=_int_at_least(0), default=0, help='random seed (the reference calls it --run)')
     p.add_argument('--overwrite', action='store_true', help='replace the run\'s existing checkpoint')
     p.add_argument('--resume', action='store_true', help='continue (or reuse) the run\'s existing checkpoint')
@@ -59,8 +70,10 @@ def parser() -> argparse.ArgumentParser:
 
 def config_of(a) -> dict:
     "The run config parsed arguments `a` name."
-    shape = {k: getattr(a, k) for k in MODELS[a.model].shape if k != 'z'}   # each shape setting has its flag of the same name
-    return run_config(a.model, z=a.z or MODELS[a.model].z, **shape, schedule=a.schedule, iter_max=a.iter_max,
+    # each shape setting and option has its flag of the same name; an option left at its default is left out
+    shape = {k: getattr(a, k) for k in MODELS[a.model].shape if k != 'z'}
+    options = {k: getattr(a, k) for k in MODELS[a.model].options + ('eps',) if getattr(a, k) != OPTIONAL[k]}
+    return run_config(a.model, z=a.z or MODELS[a.model].z, **shape, **options, schedule=a.schedule, iter_max=a.iter_max,
                       batch_size=a.batch_size, seed=a.seed)
 
 def report(config: dict, m: dict) -> list[str]:

@@ -163,11 +163,13 @@ def eval_set(protocol: str = 'cs236', ddir=None) -> tuple[torch.Tensor, torch.Te
 
 # %% ../nbs/00a_data.ipynb #c028
 class Batches:
-    "Iteration -> batch of rows of `X: (n, d)` (and `y`), epoch-shuffled by `(seed, epoch)`; drops the ragged tail."
-    def __init__(self, X: torch.Tensor, y: torch.Tensor | None = None, batch_size: int = 100, seed: int = 0):
+    """Iteration -> batch of rows of `X: (n, d)` (and `y`), epoch-shuffled by `(seed, epoch)`; drops the ragged tail.
+    `per_epoch` batches make an epoch; `transform` (e.g. `binarize`) is applied to each batch of `X`."""
+    def __init__(self, X: torch.Tensor, y: torch.Tensor | None = None, batch_size: int = 100, seed: int = 0,
+                 transform: Callable | None = None):
         if not 1 <= batch_size <= len(X):
             raise ValueError(f"batch_size must be between 1 and the dataset size {len(X)}, not {batch_size}")
-        self.X, self.y, self.bs, self.seed = X, y, batch_size, seed
+        self.X, self.y, self.bs, self.seed, self.transform = X, y, batch_size, seed, transform
         self.per_epoch, self._epoch, self._perm = len(X) // batch_size, None, None
 
     def indices(self, i: int) -> torch.Tensor:
@@ -179,7 +181,8 @@ class Batches:
 
     def __call__(self, i: int):
         idx = self.indices(i)
-        return self.X[idx] if self.y is None else (self.X[idx], self.y[idx])
+        x = self.X[idx] if self.transform is None else self.transform(self.X[idx])
+        return x if self.y is None else (x, self.y[idx])
 
 # %% ../nbs/00a_data.ipynb #c031
 def load_svhn(split: str = 'train', ddir=None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -215,11 +218,11 @@ def colored_mnist(split: str = 'train', ddir=None, seed: int = 0) -> tuple[torch
     return (grey * fg + (1 - grey) * bg).reshape(n, 3072), y
 
 # %% ../nbs/00a_data.ipynb #c038
-def mnist_batches(batch_size: int = 100, seed: int = 0, ddir=None) -> Callable[[int], torch.Tensor]:
-    "Iteration -> dynamically binarized MNIST training batch `(batch_size, 784)`."
+def mnist_batches(batch_size: int = 100, seed: int = 0, ddir=None, holdout: int = 0) -> Batches:
+    "Iteration -> dynamically binarized MNIST training batch `(batch_size, 784)`, leaving out the last `holdout` training images."
     X, _ = load_mnist('train', ddir)
-    b = Batches(X, batch_size=batch_size, seed=seed)
-    return lambda i: binarize(b(i))
+    if not 0 <= holdout < len(X): raise ValueError(f'holdout must be from 0 to {len(X) - 1} images, not {holdout}')
+    return Batches(X[:len(X) - holdout], batch_size=batch_size, seed=seed, transform=binarize)
 
 LABEL_SEED = 0           # draws the labelled images beyond the CS236 hundred, whatever the training seed
 VALIDATION = (50000, 60000)   # training images held out (less any labelled ones) to watch a run's accuracy

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 import torch
+from .networks import ACTIVATIONS
 from .data import (DATASETS, Batches, eval_set, labelled_batches, load_digits, load_mnist, mnist_batches,
                           validation_set, write_atomic, writable_dir)
-from .training import (DEVICES, SCHEDULES, CheckpointError, set_rng_state, check_seed, checkpoint_iteration,
+from .training import (DEVICES, SCHEDULES, ENDLESS, stage_ends, CheckpointError, set_rng_state, check_seed, checkpoint_iteration,
                               load_checkpoint, run_lock, save_checkpoint, seed_everything, train)
 from .evaluation import IWS, accuracy, evaluate_nelbo, panel_keys, protocol_bounds, summarize
 from .vae import VAE
@@ -22,11 +23,11 @@ from .latent import BetaVAE
 from .likelihood import IWAE, GMIWAE, VampPrior
 
 # %% auto #0
-__all__ = ['RULES', 'MODELS', 'SHAPE', 'RECIPE', 'DEFAULTS', 'VOLATILE', 'SettingsError', 'check_settings', 'ModelSpec',
-           'run_config', 'run_name', 'run_dir', 'project_path', 'make_model', 'make_batches', 'footprint',
-           'free_memory', 'check_fits', 'RunExists', 'train_run', 'continued_from', 'make_monitor', 'load_run',
-           'evaluate_run', 'RecordError', 'git_commit', 'is_record', 'check_record', 'write_results', 'Experiment',
-           'setting', 'run_key', 'train_in_parallel', 'run_experiment', 'check_parameters']
+__all__ = ['RULES', 'OPTIONAL', 'NET', 'MODELS', 'SHAPE', 'RECIPE', 'DEFAULTS', 'VOLATILE', 'SettingsError', 'check_settings',
+           'ModelSpec', 'net', 'run_config', 'run_name', 'run_dir', 'project_path', 'make_model', 'make_batches',
+           'footprint', 'free_memory', 'check_fits', 'RunExists', 'train_run', 'continued_from', 'make_monitor',
+           'load_run', 'evaluate_run', 'RecordError', 'git_commit', 'is_record', 'check_record', 'write_results',
+           'Experiment', 'setting', 'run_key', 'train_in_parallel', 'run_experiment', 'check_parameters']
 
 # %% ../nbs/00f_experiment.ipynb #c006
 class SettingsError(ValueError):
@@ -55,6 +56,10 @@ RULES = {
     'iws': (_list_of(_is_int), 'a non-empty list of integers >= 1'),
     'iw': (_is_int, 'an integer >= 1'),
     **{n: (_list_of(_is_int), 'a non-empty list of integers >= 1') for n in ('train_iws', 'gmvae_iws', 'vamp_iws')},
+    **{n: (_is_int, 'an integer >= 1') for n in ('width', 'depth')},
+    'holdout': (lambda v: _is_int(v, 0) and v < 60000, 'an integer from 0 to 59999 (training images held out)'),
+    'act': (lambda v: v in ACTIVATIONS, f"one of {', '.join(ACTIVATIONS)}"),
+    'eps': (lambda v: _is_weight(v) and v > 0, 'a finite number > 0'),
     'schedule': (lambda v: v in SCHEDULES, f"one of {', '.join(SCHEDULES)}"),
     'schedules': (_list_of(lambda v: v in SCHEDULES), f"a non-empty list of {', '.join(SCHEDULES)}"),
     'dataset': (lambda v: v in DATASETS, f"one of {', '.join(DATASETS)}"),
@@ -82,17 +87,27 @@ class ModelSpec:
     data: str = 'mnist'                # 'mnist' (binarized, unlabelled), 'labelled' (`labels` of them labelled) or 'digits' (`dataset`)
     headline: tuple = ('cs236/nelbo', 'test/nelbo')   # what a finished run prints
     family: str | None = None          # the headline row whose best recipe it may be (chapter 8)
+    options: tuple = ()                # settings it also takes, named in a run only when not at their `OPTIONAL` default
+
+# settings added after runs of record existed: a config holds one only where it differs from this default, so the
+# runs made before it keep their names and checkpoints
+OPTIONAL = {'width': 300, 'depth': 2, 'act': 'elu', 'holdout': 0, 'eps': 1e-8}
+NET = ('width', 'depth', 'act', 'holdout')   # the networks of the MNIST models, and the training images they see
+
+def net(c: dict) -> dict:
+    "The network settings of config `c` as the models' keyword arguments."
+    return {'h': c.get('width', OPTIONAL['width']), 'depth': c.get('depth', OPTIONAL['depth']), 'act': c.get('act', OPTIONAL['act'])}
 
 MODELS = {
-    'vae': ModelSpec(lambda c: VAE(c['z']), ('z',), 'VAE', family='vae'),
-    'gmvae': ModelSpec(lambda c: GMVAE(c['z'], c['k']), ('z', 'k'), 'mixture prior', family='gmvae'),
+    'vae': ModelSpec(lambda c: VAE(c['z'], **net(c)), ('z',), 'VAE', family='vae', options=NET),
+    'gmvae': ModelSpec(lambda c: GMVAE(c['z'], c['k'], **net(c)), ('z', 'k'), 'mixture prior', family='gmvae', options=NET),
     'ssvae': ModelSpec(lambda c: SSVAE(c['z'], gw=c['gw'], cw=c['cw']), ('z', 'gw', 'cw', 'labels'), 'SSVAE', z=64,
                        data='labelled', headline=('accuracy',)),
     'fsvae': ModelSpec(lambda c: FSVAE(c['z']), ('z', 'dataset'), 'FSVAE', data='digits', headline=('test/nelbo',)),
-    'betavae': ModelSpec(lambda c: BetaVAE(c['z'], beta=c['beta']), ('z', 'beta'), 'β-VAE', headline=('test/nelbo',)),
-    'iwae': ModelSpec(lambda c: IWAE(c['z'], iw=c['iw']), ('z', 'iw'), 'VAE', family='vae'),
-    'gmiwae': ModelSpec(lambda c: GMIWAE(c['z'], k=c['k'], iw=c['iw']), ('z', 'k', 'iw'), 'mixture prior', family='gmvae'),
-    'vampprior': ModelSpec(lambda c: VampPrior(c['z'], k=c['k'], iw=c['iw']), ('z', 'k', 'iw'), 'VampPrior', family='gmvae'),
+    'betavae': ModelSpec(lambda c: BetaVAE(c['z'], beta=c['beta'], **net(c)), ('z', 'beta'), 'β-VAE', headline=('test/nelbo',), options=NET),
+    'iwae': ModelSpec(lambda c: IWAE(c['z'], iw=c['iw'], **net(c)), ('z', 'iw'), 'VAE', family='vae', options=NET),
+    'gmiwae': ModelSpec(lambda c: GMIWAE(c['z'], k=c['k'], iw=c['iw'], **net(c)), ('z', 'k', 'iw'), 'mixture prior', family='gmvae', options=NET),
+    'vampprior': ModelSpec(lambda c: VampPrior(c['z'], k=c['k'], iw=c['iw'], **net(c)), ('z', 'k', 'iw'), 'VampPrior', family='gmvae', options=NET),
 }
 SHAPE = {m: spec.shape for m, spec in MODELS.items()}
 RECIPE = ('schedule', 'iter_max', 'batch_size', 'lr', 'seed')
@@ -102,12 +117,13 @@ DEFAULTS = {'k': 500, 'iw': 1, 'gw': 1.0, 'cw': 100.0, 'labels': 100, 'beta': 1.
 def run_config(model: str, **settings) -> dict:
     "Every setting that decides what a run of `model` computes: `settings`, then the reference's defaults."
     if model not in MODELS: raise SettingsError(f"model must be one of {', '.join(MODELS)}, not {model!r}")
-    keys = SHAPE[model] + RECIPE
-    unknown = set(settings) - set(keys)
-    if unknown: raise SettingsError(f"{model} has no setting {', '.join(sorted(unknown))}; its settings are {', '.join(keys)}")
-    c = {'model': model, **{k: settings.get(k, MODELS[model].z if k == 'z' else DEFAULTS.get(k)) for k in keys}}
+    keys, options = SHAPE[model] + RECIPE, MODELS[model].options + ('eps',)
+    unknown = set(settings) - set(keys) - set(options)
+    if unknown: raise SettingsError(f"{model} has no setting {', '.join(sorted(unknown))}; its settings are {', '.join(keys + options)}")
+    c = {'model': model, **{k: settings.get(k, MODELS[model].z if k == 'z' else DEFAULTS.get(k)) for k in keys},
+         **{k: settings[k] for k in options if k in settings and settings[k] != OPTIONAL[k]}}
     check_settings(**{k: v for k, v in c.items() if k != 'model'})
-    for w in ('gw', 'cw', 'lr', 'beta'):   # one spelling per value: -p gw 1 and --gw 1.0 name the same run
+    for w in ('gw', 'cw', 'lr', 'beta', 'eps'):   # one spelling per value: -p gw 1 and --gw 1.0 name the same run
         if w in c: c[w] = float(c[w])
     return c
 
@@ -135,7 +151,7 @@ def make_batches(config: dict, ddir=None):
     "Iteration -> training batch of the run `config` (the data is loaded now, so data errors come before training)."
     bs, seed = config['batch_size'], config['seed']
     data = MODELS[config['model']].data
-    if data == 'mnist': return mnist_batches(bs, seed, ddir)
+    if data == 'mnist': return mnist_batches(bs, seed, ddir, config.get('holdout', 0))
     if data == 'labelled': return labelled_batches(bs, seed, ddir, config['labels'])
     return Batches(*load_digits(config['dataset'], 'train', ddir), batch_size=bs, seed=seed)
 
@@ -190,18 +206,19 @@ def train_run(config: dict, runs_dir='runs', resume: bool = True, overwrite: boo
             if log.exists(): write_atomic(rd / 'metrics.jsonl', log.read_bytes())
             before = state['iteration']
             print(f"{rd.name}: starts from the finished {src.parent.name} (trained from iteration {before}; "
-                  f"at a constant rate their first {before} iterations are the same)")
+                  f"at a {config['schedule']} rate their first {before} iterations are the same)")
         seed_everything(config['seed'])
         model = make_model(config)
         hist = train(model, batches, rd, iter_max=config['iter_max'], iter_save=iter_save, lr=config['lr'], config=config,
                      schedule=config['schedule'], device=device, resume=True, progress=progress,
-                     monitor=make_monitor(config, ddir))
+                     monitor=make_monitor(config, ddir), eps=config.get('eps', OPTIONAL['eps']),
+                     keep=stage_ends(config['schedule'], config['iter_max'], getattr(batches, 'per_epoch', None)))
     return model, hist, rd, before
 
 def continued_from(config: dict, runs_dir='runs') -> Path | None:
-    """The checkpoint a new constant-rate run `config` can start from: that of the longest finished run with the same
-    settings but fewer iterations, else `None` (and always `None` for a decaying schedule, which depends on `iter_max`)."""
-    if config['schedule'] != 'constant' or not project_path(runs_dir).is_dir(): return None
+    """The checkpoint a new run `config` can start from: that of the longest finished run with the same settings but
+    fewer iterations, else `None` (and always `None` for a schedule that depends on `iter_max`, such as the cosine)."""
+    if config['schedule'] not in ENDLESS or not project_path(runs_dir).is_dir(): return None
     mark = '\x00'
     pattern = re.compile(re.escape(run_name({**config, 'iter_max': mark})).replace(re.escape(mark), r'(\d+)') + '$')
     found = [(int(m[1]), d / 'checkpoint.pt') for d in project_path(runs_dir).iterdir() if (m := pattern.match(d.name))]

@@ -20,8 +20,8 @@ class GMVAE(VAE):
     "The VAE with a learned uniform mixture of `k` diagonal Gaussians as its prior p(z)."
     name = 'gmvae'
 
-    def __init__(self, z_dim: int = 10, k: int = 500, x_dim: int = 784, h: int = 300):
-        super().__init__(z_dim, x_dim, h)
+    def __init__(self, z_dim: int = 10, k: int = 500, x_dim: int = 784, h: int = 300, **net):
+        super().__init__(z_dim, x_dim, h, **net)
         self.k = k
         # rows 0..k-1 parameterise the means, rows k..2k-1 the variances (through softplus)
         self.z_pre = nn.Parameter(torch.randn(1, 2 * k, z_dim) / math.sqrt(k * z_dim))

@@ -35,8 +35,8 @@ class IWAE(OnTheBound, VAE):
     "Chapter 1's VAE trained on the `iw`-sample importance-weighted bound (Burda et al. 2016); `iw` = 1 is the VAE."
     name = 'iwae'
 
-    def __init__(self, z_dim: int = 10, iw: int = 5, x_dim: int = 784, h: int = 300):
-        super().__init__(z_dim, x_dim, h)
+    def __init__(self, z_dim: int = 10, iw: int = 5, x_dim: int = 784, h: int = 300, **net):
+        super().__init__(z_dim, x_dim, h, **net)
         self.set_iw(iw)
 
 # %% ../nbs/08_likelihood.ipynb #c016
@@ -44,8 +44,8 @@ class GMIWAE(OnTheBound, GMVAE):
     "Chapter 2's GMVAE (a learned `k`-component mixture prior) trained on the `iw`-sample bound; `iw` = 1 is the GMVAE."
     name = 'gmiwae'
 
-    def __init__(self, z_dim: int = 10, k: int = 500, iw: int = 5, x_dim: int = 784, h: int = 300):
-        super().__init__(z_dim, k, x_dim, h)
+    def __init__(self, z_dim: int = 10, k: int = 500, iw: int = 5, x_dim: int = 784, h: int = 300, **net):
+        super().__init__(z_dim, k, x_dim, h, **net)
         self.set_iw(iw)
 
 # %% ../nbs/08_likelihood.ipynb #c020
@@ -53,8 +53,8 @@ class VampPrior(OnTheBound, GMVAE):
     "The VAE with the VampPrior: a uniform mixture of q(z|u_k) over `k` learned pseudo-inputs; trained on the `iw`-sample bound."
     name = 'vampprior'
 
-    def __init__(self, z_dim: int = 10, k: int = 500, iw: int = 1, x_dim: int = 784, h: int = 300):
-        VAE.__init__(self, z_dim, x_dim, h)   # the mixture's parameters come from the encoder, not GMVAE's table
+    def __init__(self, z_dim: int = 10, k: int = 500, iw: int = 1, x_dim: int = 784, h: int = 300, **net):
+        VAE.__init__(self, z_dim, x_dim, h, **net)   # the mixture's parameters come from the encoder, not GMVAE's table
         self.k = k
         self.set_iw(iw)
         self.u_pre = nn.Parameter(math.log(0.05 / 0.95) + 0.1 * torch.randn(k, x_dim))

@@ -10,8 +10,8 @@ import torch.nn.functional as F
 from .distributions import softplus
 
 # %% auto #0
-__all__ = ['ELU', 'mlp', 'gaussian_parameters', 'each_label_linear', 'Encoder', 'Decoder', 'Classifier', 'svhn_encoder',
-           'svhn_decoder']
+__all__ = ['ACTIVATIONS', 'ELU', 'mlp', 'gaussian_parameters', 'each_label_linear', 'Encoder', 'Decoder', 'Classifier',
+           'svhn_encoder', 'svhn_decoder']
 
 # %% ../nbs/00c_networks.ipynb #c005
 class _ELU(torch.autograd.Function):
@@ -34,12 +34,14 @@ class ELU(nn.Module):
         return _ELU.apply(a)
 
 # %% ../nbs/00c_networks.ipynb #c007
+ACTIVATIONS = {'elu': ELU, 'tanh': nn.Tanh, 'relu': nn.ReLU}   # the `act` setting's names
+
 def mlp(sizes: list[int], act=ELU) -> nn.Sequential:
     "Linear layers of `sizes` with `act` between them (none after the last)."
     layers = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(nn.Linear(a, b))
-        if i < len(sizes) - 2: layers.append(act())
+        if i < len(sizes) - 2: layers.append(ACTIVATIONS[act]() if isinstance(act, str) else act())
     return nn.Sequential(*layers)
 
 def gaussian_parameters(h: torch.Tensor, dim: int = -1) -> tuple[torch.Tensor, torch.Tensor]:
@@ -56,10 +58,10 @@ def each_label_linear(lin: nn.Linear, u: torch.Tensor) -> torch.Tensor:
 
 # %% ../nbs/00c_networks.ipynb #c011
 class Encoder(nn.Module):
-    "q(z | x[, y]): `x: (batch, x_dim)`, optional one-hot `y: (batch, y_dim)` -> `qm, qv: (batch, z_dim)`."
-    def __init__(self, z_dim: int, x_dim: int = 784, y_dim: int = 0, h: int = 300):
+    "q(z | x[, y]) through `depth` hidden layers of `h` units: `x: (batch, x_dim)`, optional one-hot `y: (batch, y_dim)` -> `qm, qv: (batch, z_dim)`."
+    def __init__(self, z_dim: int, x_dim: int = 784, y_dim: int = 0, h: int = 300, depth: int = 2, act='elu'):
         super().__init__()
-        self.net = mlp([x_dim + y_dim, h, h, 2 * z_dim])
+        self.net = mlp([x_dim + y_dim, *[h] * depth, 2 * z_dim], act)
     def forward(self, x, y=None):
         "`qm, qv: (batch, z_dim)`, the mean and variance of q(z | x[, y])."
         return gaussian_parameters(self.net(x if y is None else torch.cat([x, y], -1)))
@@ -68,10 +70,10 @@ class Encoder(nn.Module):
         return gaussian_parameters(self.net[1:](each_label_linear(self.net[0], x[None])))
 
 class Decoder(nn.Module):
-    "p(x | z[, y]): `z: (..., z_dim)`, optional one-hot `y: (..., y_dim)` -> logits or means `(..., x_dim)`."
-    def __init__(self, z_dim: int, x_dim: int = 784, y_dim: int = 0, h: int = 300):
+    "p(x | z[, y]) through `depth` hidden layers of `h` units: `z: (..., z_dim)`, optional one-hot `y: (..., y_dim)` -> logits or means `(..., x_dim)`."
+    def __init__(self, z_dim: int, x_dim: int = 784, y_dim: int = 0, h: int = 300, depth: int = 2, act='elu'):
         super().__init__()
-        self.net = mlp([z_dim + y_dim, h, h, x_dim])
+        self.net = mlp([z_dim + y_dim, *[h] * depth, x_dim], act)
     def forward(self, z, y=None):
         "The decoder's output `(..., x_dim)` for `z` (and one-hot `y`)."
         return self.net(z if y is None else torch.cat([z, y], -1))

@@ -13,9 +13,10 @@ from tqdm import tqdm  # plain text bars: they read well in executed notebooks a
 from .data import write_atomic, writable_dir
 
 # %% auto #0
-__all__ = ['DEVICES', 'SEED_LIMIT', 'STOP_SIGNALS', 'SCHEDULES', 'get_device', 'check_seed', 'seed_everything', 'CheckpointError',
-           'TrainingDiverged', 'rng_state', 'set_rng_state', 'save_checkpoint', 'load_checkpoint',
-           'checkpoint_iteration', 'RunBusy', 'run_lock', 'Interrupted', 'read_log', 'train']
+__all__ = ['DEVICES', 'SEED_LIMIT', 'STOP_SIGNALS', 'SCHEDULES', 'ENDLESS', 'BURDA_ENDS', 'get_device', 'check_seed',
+           'seed_everything', 'CheckpointError', 'TrainingDiverged', 'rng_state', 'set_rng_state', 'save_checkpoint',
+           'load_checkpoint', 'checkpoint_iteration', 'RunBusy', 'run_lock', 'Interrupted', 'read_log', 'lr_factor',
+           'stage_ends', 'train']
 
 # %% ../nbs/00d_training.ipynb #c006
 DEVICES = ('auto', 'cpu', 'gpu', 'cuda', 'mps')
@@ -135,22 +136,40 @@ def read_log(path: Path) -> list[dict]:
         except json.JSONDecodeError: pass
     return rows
 
-SCHEDULES = ('constant', 'cosine')
+SCHEDULES = ('constant', 'cosine', 'burda')
+ENDLESS = ('constant', 'burda')   # schedules whose rate at an iteration does not depend on iter_max: a longer run continues a shorter
+BURDA_ENDS = tuple((3 ** (s + 1) - 1) // 2 for s in range(8))   # epochs 1, 4, 13, ..., 3280: stage s lasts 3^s epochs
+
+def lr_factor(schedule: str, iter_max: int, per_epoch: int | None = None) -> Callable[[int], float]:
+    """Iteration -> multiplier of the base learning rate: 1 ('constant'); a cosine to 0 at `iter_max` ('cosine');
+    Burda et al.'s stages ('burda': stage s = 0..7, 3^s epochs of `per_epoch` iterations, at 10^(-s/7))."""
+    if schedule == 'constant': return lambda i: 1.0
+    if schedule == 'cosine': return lambda i: 0.5 * (1 + math.cos(math.pi * min(i, iter_max) / iter_max))
+    if schedule == 'burda':
+        if not per_epoch: raise ValueError("schedule 'burda' counts epochs: its batches must say how many make one (per_epoch)")
+        return lambda i: 10 ** (-sum(i // per_epoch >= e for e in BURDA_ENDS[:-1]) / 7)
+    raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, not {schedule!r}")
+
+def stage_ends(schedule: str, iter_max: int, per_epoch: int | None = None) -> list[int]:
+    "The iterations up to `iter_max` at which a staged schedule's stages end (none for 'constant' and 'cosine')."
+    return [e * per_epoch for e in BURDA_ENDS if e * per_epoch <= iter_max] if schedule == 'burda' else []
 
 def train(model: torch.nn.Module, batches: Callable[[int], object], run_dir: str | os.PathLike,
           iter_max: int = 20000, iter_save: int | None = None, lr: float = 1e-3, config: dict | None = None,
           schedule: str = 'constant', device: str | torch.device = 'cpu', resume: bool = True,
-          log_every: int = 50, progress: bool = True, monitor: Callable | None = None, monitor_every: int = 1000) -> list[dict]:
+          log_every: int = 50, progress: bool = True, monitor: Callable | None = None, monitor_every: int = 1000,
+          eps: float = 1e-8, keep: tuple = ()) -> list[dict]:
     """Train `model` on `batches(i)` (a tensor or a tuple of `model.loss`'s arguments) for `iter_max` iterations.
     Checkpoints go to `run_dir/checkpoint.pt` every `iter_save` iterations, at the end and on a stop signal; metrics to
     `run_dir/metrics.jsonl`, with `monitor(model)`'s dict every `monitor_every` iterations, and `seconds`, the
-    wall-clock time the run has trained so far (across resumes). With `resume`, an existing checkpoint of the same
-    `config` is continued. Returns the log."""
+    wall-clock time the run has trained so far (across resumes), and `cpu_seconds`, this process's CPU time likewise.
+    At each iteration of `keep` a copy of the checkpoint stays as `run_dir/checkpoint_<iteration>.pt`. `eps` is
+    Adam's. With `resume`, an existing checkpoint of the same `config` is continued. Returns the log."""
     if iter_max < 1: raise ValueError(f'iter_max must be at least 1, not {iter_max}')
     iter_save = iter_save or min(10000, iter_max)
     if iter_save < 1 or iter_save > iter_max:
         raise ValueError(f'iter_save must be between 1 and iter_max={iter_max}, not {iter_save}')
-    if schedule not in SCHEDULES: raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, not {schedule!r}")
+    lam = lr_factor(schedule, iter_max, getattr(batches, 'per_epoch', None))
     device = torch.device(device)
     run_dir = writable_dir(run_dir, 'the run directory', 'choose another runs directory')   # before any work
     ckpt, log = run_dir / 'checkpoint.pt', run_dir / 'metrics.jsonl'
@@ -159,24 +178,28 @@ def train(model: torch.nn.Module, batches: Callable[[int], object], run_dir: str
         model.to(device)
         # the fused update is one kernel per parameter instead of a dozen elementwise passes: on a 2-core CPU the
         # optimizer step of foreach Adam was a third of a VAE iteration
-        opt = torch.optim.Adam(model.parameters(), lr=lr, fused=device.type in ('cpu', 'cuda') or None)
-        lam = (lambda i: 1.0) if schedule == 'constant' else (lambda i: 0.5 * (1 + math.cos(math.pi * min(i, iter_max) / iter_max)))
+        opt = torch.optim.Adam(model.parameters(), lr=lr, eps=eps, fused=device.type in ('cpu', 'cuda') or None)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lam)
-        start, spent = 0, 0.0
+        start, spent, cpu_spent, threads = 0, 0.0, 0.0, []
         if resume and ckpt.exists():
             state = load_checkpoint(ckpt, config)
             model.load_state_dict(state['model']); opt.load_state_dict(state['optim']); sched.load_state_dict(state['sched'])
             set_rng_state(state['rng']); start = state['iteration']
             spent = state.get('seconds')   # None: a checkpoint from before the trainer kept time
+            cpu_spent, threads = state.get('cpu_seconds'), state.get('threads', [])
         # keep the log in step with the checkpoint: drop what was logged after it
         history = [h for h in read_log(log) if h.get('iteration', math.inf) <= start] if start else []
         write_atomic(log, ''.join(json.dumps(h) + '\n' for h in history))
 
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         seconds = lambda: None if spent is None else round(spent + time.perf_counter() - t0, 3)
+        cpu_seconds = lambda: None if cpu_spent is None else round(cpu_spent + time.process_time() - c0, 3)
+        threads = sorted({*threads, torch.get_num_threads()})   # every thread count the run has trained with
         def save(i):
             save_checkpoint(ckpt, model=model.state_dict(), optim=opt.state_dict(), sched=sched.state_dict(),
-                            rng=rng_state(), iteration=i, config=config, seconds=seconds())
+                            rng=rng_state(), iteration=i, config=config, seconds=seconds(), cpu_seconds=cpu_seconds(),
+                            threads=threads, device=device.type)
+            if i in keep: write_atomic(run_dir / f'checkpoint_{i}.pt', ckpt.read_bytes())
 
         model.train()
         i, stop = start, []
@@ -206,10 +229,11 @@ def train(model: torch.nn.Module, batches: Callable[[int], object], run_dir: str
                             with torch.no_grad(): row.update(monitor(model))
                             model.train()
                         if spent is not None: row['seconds'] = seconds()
+                        if cpu_spent is not None: row['cpu_seconds'] = cpu_seconds()
                         history.append(row); flog.write(json.dumps(row) + '\n'); flog.flush()
                         bar.set_postfix(loss=f'{row["loss"]:.2f}', refresh=False)
                     bar.update(1)
-                    if i % iter_save == 0 or i == iter_max or stop: save(i); start = i
+                    if i % iter_save == 0 or i == iter_max or stop or i in keep: save(i); start = i
             if stop: raise Interrupted(stop[0], start)
         finally:
             bar.close()
