@@ -36,7 +36,7 @@ def enc(m, x, y=None):
 
 def prior(m):
     "The GMVAE's mixture means and variances `(k, z)`, with torch's own softplus."
-    mk, h = m.z_pre[0].chunk(2, 0)
+    mk, h = m.prior.z_pre[0].chunk(2, 0)
     return mk, F.softplus(h) + 1e-8
 
 
@@ -80,7 +80,7 @@ def vae_loss(m, x):
     "Negative ELBO of a VAE (closed-form KL) or GMVAE (single-sample KL against the broadcast mixture)."
     qm, qv = enc(m, x)
     z = sample_gaussian(qm, qv)
-    if hasattr(m, 'prior'): kl = log_normal(z, qm, qv) - log_mixture_broadcast(z, *prior(m))
+    if hasattr(m.prior, 'z_pre'): kl = log_normal(z, qm, qv) - log_mixture_broadcast(z, *prior(m))
     else: kl = kl_normal(qm, qv, torch.zeros_like(qm), torch.ones_like(qv))
     return (kl + bce(x, m.dec(z))).mean()
 
@@ -103,11 +103,11 @@ def ssvae_loss(m, x, xl, yl):
 
 def fsvae_loss(m, x, y):
     "Negative ELBO of the class-conditional Gaussian VAE, the likelihood from torch.distributions."
-    y1 = F.one_hot(y, m.y_dim).float()
+    y1 = F.one_hot(y, m.enc.y_dim).float()
     qm, qv = enc(m, x, y1)
     z = sample_gaussian(qm, qv)
     kl = kl_normal(qm, qv, torch.zeros_like(qm), torch.ones_like(qv))
-    rec = -torch.distributions.Normal(m.dec(z, y1), math.sqrt(m.x_var)).log_prob(x).sum(-1)
+    rec = -torch.distributions.Normal(m.dec(z, y1), math.sqrt(m.likelihood.x_var)).log_prob(x).sum(-1)
     return (kl + rec).mean()
 
 

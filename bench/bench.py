@@ -13,10 +13,10 @@ import baseline
 from vaebook.data import data_dir, eval_set, _mnist_root, Batches, cs236_subset, labelled_batches, load_digits, mnist_batches
 from vaebook.training import train, seed_everything
 from vaebook.evaluation import evaluate_niwae
-from vaebook.vae import VAE
-from vaebook.gmvae import GMVAE
+from vaebook.vae import vae
+from vaebook.gmvae import gmvae
 from vaebook.ssvae import SSVAE
-from vaebook.fsvae import FSVAE
+from vaebook.fsvae import fsvae
 
 
 def median_time(f, reps):
@@ -110,10 +110,10 @@ def main():
     mnist_l = baseline.mnist_loader(root, 100, 0)
     ssvae_l = ((x, torch.bernoulli(xl), yl) for x in baseline.mnist_loader(root, 100, 0))
     cases = {  # name: (model, our batches, baseline batches, baseline loss, iterations)
-        'vae': (lambda: VAE(10), mnist_batches(100, 0), mnist_l, baseline.vae_loss, iters),
-        'gmvae': (lambda: GMVAE(10, 500), mnist_batches(100, 0), mnist_l, baseline.vae_loss, iters),
+        'vae': (lambda: vae(10), mnist_batches(100, 0), mnist_l, baseline.vae_loss, iters),
+        'gmvae': (lambda: gmvae(10, 500), mnist_batches(100, 0), mnist_l, baseline.vae_loss, iters),
         'ssvae': (lambda: SSVAE(64, gw=1, cw=100), labelled_batches(100, 0), ssvae_l, baseline.ssvae_loss, iters // 4),
-        'fsvae': (lambda: FSVAE(10), Batches(X, y, 100, 0), baseline.image_loader(X, y, 100, 0), baseline.fsvae_loss, iters // 4),
+        'fsvae': (lambda: fsvae(10), Batches(X, y, 100, 0), baseline.image_loader(X, y, 100, 0), baseline.fsvae_loss, iters // 4),
     }
     # small products at batch 100: what would the VAE's matrix products alone allow?
     floor = matmul_floor_it_s([[784, 300, 300, 20], [10, 300, 300, 784]])
@@ -131,7 +131,7 @@ def main():
     # --- models of one architecture trained together (a vmapped stack) against one after another
     from stacking import Stack
     K = 3
-    stack_cases = {'vae': (lambda: VAE(10), lambda s: mnist_batches(100, s)), 'gmvae': (lambda: GMVAE(10, 500), lambda s: mnist_batches(100, s)),
+    stack_cases = {'vae': (lambda: vae(10), lambda s: mnist_batches(100, s)), 'gmvae': (lambda: gmvae(10, 500), lambda s: mnist_batches(100, s)),
                    'ssvae_gw0': (lambda: SSVAE(64, gw=0, cw=100), lambda s: labelled_batches(100, s)),
                    'ssvae': (lambda: SSVAE(64, gw=1, cw=100), lambda s: labelled_batches(100, s))}
     res['stacking'] = {}
@@ -169,7 +169,7 @@ def main():
     # --- IWAE-1000 evaluation, images per second
     x = eval_set('test')[0][:n_img]
     k = 1000
-    for name, make in (('vae', lambda: VAE(10)), ('gmvae', lambda: GMVAE(10, 500))):
+    for name, make in (('vae', lambda: vae(10)), ('gmvae', lambda: gmvae(10, 500))):
         seed_everything(0); m = make().eval(); mb = baseline.stock(m)
         evaluate_niwae(m, x[:10], k)  # warm-up
         best = None  # the baseline at its own best chunk size, chosen on one timing each
@@ -187,10 +187,10 @@ def main():
               f'= {ours / best[1]:.2f}x; decoder-FLOP limit {limit:.1f} img/s ({100 * ours / limit:.0f}%)')
 
     # --- peak memory of the IWAE bound: does it grow with k?
-    code = ('import torch; from vaebook.vae import VAE; from vaebook.evaluation import evaluate_niwae; '
-            'torch.manual_seed(0); m = VAE().eval(); x = torch.bernoulli(torch.rand(100, 784)); evaluate_niwae(m, x, {k})')
-    base_code = ('import torch; from vaebook.vae import VAE; '
-                 'torch.manual_seed(0); m = VAE().eval(); x = torch.bernoulli(torch.rand(100, 784))')
+    code = ('import torch; from vaebook.vae import vae; from vaebook.evaluation import evaluate_niwae; '
+            'torch.manual_seed(0); m = vae().eval(); x = torch.bernoulli(torch.rand(100, 784)); evaluate_niwae(m, x, {k})')
+    base_code = ('import torch; from vaebook.vae import vae; '
+                 'torch.manual_seed(0); m = vae().eval(); x = torch.bernoulli(torch.rand(100, 784))')
     mem = {f'k={k}': peak_rss_mb(code.format(k=k)) for k in (1000, 5000)}
     mem['process_baseline'] = peak_rss_mb(base_code)
     res['iwae']['peak_rss_mb'] = mem

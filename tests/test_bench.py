@@ -3,10 +3,10 @@ import sys
 from pathlib import Path
 import pytest
 import torch
-from vaebook.vae import VAE
-from vaebook.gmvae import GMVAE
+from vaebook.vae import vae
+from vaebook.gmvae import gmvae
 from vaebook.ssvae import SSVAE
-from vaebook.fsvae import FSVAE
+from vaebook.fsvae import fsvae
 
 sys.path.insert(0, str(Path(__file__).parents[1] / 'bench'))
 import baseline  # noqa: E402
@@ -19,7 +19,7 @@ def same_draws(f, g, seed=1):
     return a, b
 
 
-@pytest.mark.parametrize('make', [lambda: VAE(10), lambda: GMVAE(10, 500)], ids=['vae', 'gmvae'])
+@pytest.mark.parametrize('make', [lambda: vae(10), lambda: gmvae(10, 500)], ids=['vae', 'gmvae'])
 def test_vae_losses_agree(make):
     torch.manual_seed(0)
     m = make(); x = torch.bernoulli(torch.rand(50, 784))
@@ -37,7 +37,7 @@ def test_ssvae_loss_agrees():
 
 def test_fsvae_loss_agrees_and_loader_converts_exactly():
     torch.manual_seed(0)
-    m = FSVAE(10)
+    m = fsvae(10)
     X, y = (torch.rand(8, 3072) * 255).round() / 255, torch.arange(8)
     ours, base = same_draws(lambda: m.loss(X, y)[0], lambda: baseline.fsvae_loss(baseline.stock(m), X, y))
     assert abs(ours.item() - base.item()) < 1e-3 * abs(base.item())
@@ -47,7 +47,7 @@ def test_fsvae_loss_agrees_and_loader_converts_exactly():
 
 
 def test_stock_swaps_only_activations():
-    m = VAE(10); s = baseline.stock(m)
+    m = vae(10); s = baseline.stock(m)
     assert [type(l).__name__ for l in s.enc.net] == ['Linear', 'ELU', 'Linear', 'ELU', 'Linear']
     assert all(isinstance(l, torch.nn.ELU) for l in s.enc.net if type(l).__name__ == 'ELU')
     assert all(torch.equal(a, b) for a, b in zip(m.state_dict().values(), s.state_dict().values()))
@@ -58,7 +58,7 @@ def test_stack_computes_each_models_loss_and_gradient_as_if_alone():
     import copy
     from stacking import Stack
     torch.manual_seed(0)
-    models = [VAE(10) for _ in range(3)]
+    models = [vae(10) for _ in range(3)]
     alone = [copy.deepcopy(m) for m in models]
     xs = [torch.bernoulli(torch.rand(20, 784)) for _ in models]
     st = Stack(models, randomness='same')   # one noise draw shared by the stack, so each model can replay it alone

@@ -4,79 +4,42 @@
 
 # %% ../nbs/05_fsvae.ipynb #c007
 from __future__ import annotations
-import math
 import torch
-from torch import nn
-import torch.nn.functional as F
-from .distributions import sample_gaussian, log_normal, kl_normal
+from .distributions import log_normal
 from .networks import svhn_encoder, svhn_decoder
+from .vae import VAE, StandardNormal
 
 # %% auto #0
-__all__ = ['FSVAE']
+__all__ = ['Gaussian', 'fsvae', 'content_style_grid', 'transfer_style']
 
 # %% ../nbs/05_fsvae.ipynb #c009
-class FSVAE(nn.Module):
-    "Class-conditional VAE for 32x32x3 images: q(z|x,y), Gaussian p(x|y,z) with fixed variance `x_var`."
-    name = 'fsvae'
+class Gaussian:
+    "The likelihood p(x | z) = N(x; mean, x_var I) of continuous pixels, the decoder's output its mean, the variance fixed."
+    def __init__(self, x_var: float = 0.1): self.x_var = x_var
 
-    def __init__(self, z_dim: int = 10, y_dim: int = 10, x_var: float = 0.1):
-        super().__init__()
-        self.z_dim, self.y_dim, self.x_var = z_dim, y_dim, x_var
-        self.enc, self.dec = svhn_encoder(z_dim, y_dim), svhn_decoder(z_dim, y_dim)
-
-    def log_px(self, x: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
-        "log N(x; mean, x_var I) summed over pixels: `x, mean: (..., 3072)` -> `(...)`."
+    def log_prob(self, x: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
+        "log N(x; mean, x_var I) summed over pixels: `x: (batch, x_dim)`, `mean: (..., batch, x_dim)` -> `(..., batch)`."
         return log_normal(x, mean, torch.full_like(mean, self.x_var))
 
-    def negative_elbo_bound(self, x: torch.Tensor, y: torch.Tensor):
-        "`x: (batch, 3072)` in [0, 1], `y: (batch,)` labels -> batch means of `(nelbo, kl, rec)`."
-        y1 = F.one_hot(y, self.y_dim).float()
-        qm, qv = self.enc(x, y1)
-        z = sample_gaussian(qm, qv)
-        kl = kl_normal(qm, qv, torch.zeros_like(qm), torch.ones_like(qv))
-        rec = -self.log_px(x, self.dec(z, y1))
-        return (kl + rec).mean(), kl.mean(), rec.mean()
+    def pixels(self, mean: torch.Tensor) -> torch.Tensor:
+        "The means clipped to [0, 1]: what a sample shows."
+        return mean.clamp(0, 1)
 
-    def negative_iwae_bound(self, x: torch.Tensor, y: torch.Tensor, iw: int):
-        "`x: (batch, 3072)`, `y: (batch,)`, `iw` >= 1 samples -> batch means of `(niwae, kl, rec)`, a bound on log p(x | y)."
-        if iw < 1: raise ValueError(f'iw must be at least 1, not {iw}')
-        y1 = F.one_hot(y, self.y_dim).float()
-        qm, qv = self.enc(x, y1)
-        z = sample_gaussian(qm.expand(iw, *qm.shape), qv.expand(iw, *qv.shape))   # (iw, B, z): memory grows with iw
-        logpx = self.log_px(x, self.dec(z, y1.expand(iw, *y1.shape)))              # (iw, B)
-        kl = log_normal(z, qm, qv) - log_normal(z, torch.zeros_like(z), torch.ones_like(z))
-        niwae = -(torch.logsumexp(logpx - kl, 0) - math.log(iw))
-        return niwae.mean(), kl.mean(), -logpx.mean()
+def fsvae(z_dim: int = 10, y_dim: int = 10, x_var: float = 0.1, **objective) -> VAE:
+    "The class-conditional VAE for 32x32x3 images: q(z | x, y), p(x | y, z) Gaussian with variance `x_var`, a standard normal prior."
+    return VAE(svhn_encoder(z_dim, y_dim), svhn_decoder(z_dim, y_dim), StandardNormal(z_dim), Gaussian(x_var), **objective)
 
-    def loss(self, x: torch.Tensor, y: torch.Tensor):
-        "Training objective: the negative ELBO of a labelled batch, with its parts to log."
-        nelbo, kl, rec = self.negative_elbo_bound(x, y)
-        return nelbo, {'nelbo': nelbo.detach(), 'kl': kl.detach(), 'rec': rec.detach()}
+@torch.no_grad()
+def content_style_grid(model: VAE, n_styles: int = 20) -> torch.Tensor:
+    "Row i fixes y = i, column j one prior draw z_j: `(y_dim * n_styles, x_dim)`, row-major."
+    dev, Y = next(model.parameters()).device, model.enc.y_dim
+    z = torch.randn(n_styles, model.z_dim, device=dev).repeat(Y, 1)
+    return model.decode(z, torch.arange(Y, device=dev).repeat_interleave(n_styles))
 
-    @torch.no_grad()
-    def decode(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        "Decoder means clipped to [0, 1]: `z: (n, z_dim)`, `y: (n,)` -> `(n, 3072)`."
-        return self.dec(z, F.one_hot(y, self.y_dim).float()).clamp(0, 1)
-
-    @torch.no_grad()
-    def sample_x(self, n: int, y: torch.Tensor | None = None) -> torch.Tensor:
-        "Clipped decoder means for `n` prior draws with labels `y` (default: 0..9 cycled): `(n, 3072)`."
-        dev = next(self.parameters()).device
-        y = torch.arange(n, device=dev) % self.y_dim if y is None else y
-        return self.decode(torch.randn(n, self.z_dim, device=dev), y)
-
-    @torch.no_grad()
-    def content_style_grid(self, n_styles: int = 20) -> torch.Tensor:
-        "Row i fixes y = i, column j one prior draw z_j: `(y_dim * n_styles, 3072)`, row-major."
-        dev = next(self.parameters()).device
-        z = torch.randn(n_styles, self.z_dim, device=dev).repeat(self.y_dim, 1)
-        y = torch.arange(self.y_dim, device=dev).repeat_interleave(n_styles)
-        return self.decode(z, y)
-
-    @torch.no_grad()
-    def transfer_style(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        "Encode each image `x: (n, 3072)` with its label, decode its posterior mean under all labels: `(n, y_dim, 3072)`."
-        qm, _ = self.enc(x, F.one_hot(y, self.y_dim).float())
-        n = len(x)
-        out = self.decode(qm.repeat_interleave(self.y_dim, 0), torch.arange(self.y_dim, device=x.device).repeat(n))
-        return out.reshape(n, self.y_dim, -1)
+@torch.no_grad()
+def transfer_style(model: VAE, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    "Encode each image `x: (n, x_dim)` with its label, decode its posterior mean under all labels: `(n, y_dim, x_dim)`."
+    qm, _ = model.enc(x, model.labels(y))
+    n, Y = len(x), model.enc.y_dim
+    out = model.decode(qm.repeat_interleave(Y, 0), torch.arange(Y, device=x.device).repeat(n))
+    return out.reshape(n, Y, -1)

@@ -7,40 +7,38 @@ from __future__ import annotations
 import math
 import torch
 from torch import nn
-from .distributions import log_normal, log_normal_mixture
-from .distributions import sample_gaussian
-from .networks import gaussian_parameters
+from .distributions import log_normal_mixture, sample_gaussian
+from .networks import Encoder, Decoder, gaussian_parameters
 from .vae import VAE
 
 # %% auto #0
-__all__ = ['GMVAE']
+__all__ = ['MixturePrior', 'gmvae']
 
 # %% ../nbs/02_gmvae.ipynb #c008
-class GMVAE(VAE):
-    "The VAE with a learned uniform mixture of `k` diagonal Gaussians as its prior p(z)."
-    name = 'gmvae'
-
-    def __init__(self, z_dim: int = 10, k: int = 500, x_dim: int = 784, h: int = 300, **net):
-        super().__init__(z_dim, x_dim, h, **net)
-        self.k = k
+class MixturePrior(nn.Module):
+    "A learned uniform mixture of `k` diagonal Gaussians on `z_dim` latents as the prior p(z)."
+    def __init__(self, z_dim: int = 10, k: int = 500):
+        super().__init__()
+        self.z_dim, self.k = z_dim, k
         # rows 0..k-1 parameterise the means, rows k..2k-1 the variances (through softplus)
         self.z_pre = nn.Parameter(torch.randn(1, 2 * k, z_dim) / math.sqrt(k * z_dim))
 
-    def prior(self) -> tuple[torch.Tensor, torch.Tensor]:
+    def params(self) -> tuple[torch.Tensor, torch.Tensor]:
         "Component means and variances, each `(k, z_dim)`."
         m, v = gaussian_parameters(self.z_pre, dim=1)
         return m[0], v[0]
 
-    def log_prior(self, z: torch.Tensor) -> torch.Tensor:
-        "log p(z) under the mixture, `z: (..., z_dim)` -> `(...)`."
-        return log_normal_mixture(z, *self.prior())
+    def log_prob(self, z: torch.Tensor, params=None) -> torch.Tensor:
+        "log p(z) under the mixture (its `params()` unless given), `z: (..., z_dim)` -> `(...)`."
+        return log_normal_mixture(z, *(self.params() if params is None else params))
 
-    def kl_term(self, z, qm, qv) -> torch.Tensor:
-        "Single-sample estimate log q(z|x) - log p(z) per image `(batch,)`."
-        return log_normal(z, qm, qv) - self.log_prior(z)
-
-    def sample_z(self, n: int) -> torch.Tensor:
+    def sample(self, n: int, device=None) -> torch.Tensor:
         "`n` draws from the mixture: a uniform component, then its Gaussian: `(n, z_dim)`."
-        m, v = self.prior()
+        m, v = self.params()
         idx = torch.randint(self.k, (n,), device=m.device)
         return sample_gaussian(m[idx], v[idx])
+
+def gmvae(z_dim: int = 10, k: int = 500, x_dim: int = 784, h: int = 300, depth: int = 2, act='elu', **objective) -> VAE:
+    "Chapter 1's VAE with the `k`-component mixture prior; `objective`: `iw`, `beta` (chapter 1)."
+    net = dict(h=h, depth=depth, act=act)
+    return VAE(Encoder(z_dim, x_dim, **net), Decoder(z_dim, x_dim, **net), MixturePrior(z_dim, k), **objective)

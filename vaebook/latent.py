@@ -5,25 +5,10 @@
 # %% ../nbs/07_latent.ipynb #c006
 from __future__ import annotations
 import torch
-from .vae import VAE
 from .distributions import kl_normal
 
 # %% auto #0
-__all__ = ['BetaVAE', 'kl_per_dim', 'interpolate']
-
-# %% ../nbs/07_latent.ipynb #c008
-class BetaVAE(VAE):
-    "The VAE trained on distortion + `beta` x rate; its bounds (`negative_elbo_bound`, IWAE) stay the true ones."
-    name = 'betavae'
-
-    def __init__(self, z_dim: int = 10, beta: float = 1.0, **kw):
-        super().__init__(z_dim, **kw)
-        self.beta = float(beta)
-
-    def loss(self, x: torch.Tensor):
-        "rec + beta * kl of a batch `x: (batch, 784)`, logging the true `nelbo` beside it."
-        nelbo, kl, rec = self.negative_elbo_bound(x)
-        return rec + self.beta * kl, {'nelbo': nelbo.detach(), 'kl': kl.detach(), 'rec': rec.detach()}
+__all__ = ['kl_per_dim', 'interpolate']
 
 # %% ../nbs/07_latent.ipynb #c012
 def kl_per_dim(qm: torch.Tensor, qv: torch.Tensor) -> torch.Tensor:

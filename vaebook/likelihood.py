@@ -7,72 +7,45 @@ from __future__ import annotations
 import math
 import torch
 from torch import nn
+from .distributions import log_normal_mixture, sample_gaussian
+from .networks import Encoder, Decoder
 from .vae import VAE
-from .gmvae import GMVAE
 
 # %% auto #0
-__all__ = ['bound_loss', 'OnTheBound', 'IWAE', 'GMIWAE', 'VampPrior', 'active_units']
-
-# %% ../nbs/08_likelihood.ipynb #c008
-def bound_loss(model: VAE, x: torch.Tensor, iw: int):
-    "Training loss of `x: (batch, 784)` on the `iw`-sample bound: the ELBO's (`VAE.loss`) at `iw` = 1, else the negative IWAE bound."
-    if iw == 1: return VAE.loss(model, x)
-    niwae, kl, rec = model.negative_iwae_bound(x, iw)
-    return niwae, {'niwae': niwae.detach(), 'kl': kl.detach(), 'rec': rec.detach()}
-
-class OnTheBound:
-    "Mixed in before a model of the VAE family: it trains on the `iw`-sample bound (`iw` = 1: the model's own ELBO)."
-    def set_iw(self, iw: int):
-        "Check and keep the number of importance samples `iw` of the training bound."
-        if iw < 1: raise ValueError(f'iw must be at least 1, not {iw}')
-        self.iw = iw
-
-    def loss(self, x: torch.Tensor):
-        "The negative `iw`-sample bound of a batch `x: (batch, 784)` (the ELBO at `iw` = 1), with the parts to log."
-        return bound_loss(self, x, self.iw)
-
-class IWAE(OnTheBound, VAE):
-    "Chapter 1's VAE trained on the `iw`-sample importance-weighted bound (Burda et al. 2016); `iw` = 1 is the VAE."
-    name = 'iwae'
-
-    def __init__(self, z_dim: int = 10, iw: int = 5, x_dim: int = 784, h: int = 300, **net):
-        super().__init__(z_dim, x_dim, h, **net)
-        self.set_iw(iw)
-
-# %% ../nbs/08_likelihood.ipynb #c016
-class GMIWAE(OnTheBound, GMVAE):
-    "Chapter 2's GMVAE (a learned `k`-component mixture prior) trained on the `iw`-sample bound; `iw` = 1 is the GMVAE."
-    name = 'gmiwae'
-
-    def __init__(self, z_dim: int = 10, k: int = 500, iw: int = 5, x_dim: int = 784, h: int = 300, **net):
-        super().__init__(z_dim, k, x_dim, h, **net)
-        self.set_iw(iw)
+__all__ = ['VampPrior', 'vampprior', 'active_units']
 
 # %% ../nbs/08_likelihood.ipynb #c020
-class VampPrior(OnTheBound, GMVAE):
-    "The VAE with the VampPrior: a uniform mixture of q(z|u_k) over `k` learned pseudo-inputs; trained on the `iw`-sample bound."
-    name = 'vampprior'
-
-    def __init__(self, z_dim: int = 10, k: int = 500, iw: int = 1, x_dim: int = 784, h: int = 300, **net):
-        VAE.__init__(self, z_dim, x_dim, h, **net)   # the mixture's parameters come from the encoder, not GMVAE's table
-        self.k = k
-        self.set_iw(iw)
-        self.u_pre = nn.Parameter(math.log(0.05 / 0.95) + 0.1 * torch.randn(k, x_dim))
-        self._fixed = None   # the prior's parameters while one bound is computed (see negative_iwae_bound)
+class VampPrior(nn.Module):
+    "The VampPrior: a uniform mixture of the posteriors q(z | u_k) of the encoder `enc` at `k` learned pseudo-inputs."
+    def __init__(self, enc: nn.Module, k: int = 500):
+        super().__init__()
+        self.z_dim, self.k = enc.z_dim, k
+        self.u_pre = nn.Parameter(math.log(0.05 / 0.95) + 0.1 * torch.randn(k, enc.x_dim))
+        self._enc = [enc]   # the model's own encoder: held in a list so it is not registered (and checkpointed) twice
 
     def pseudo_inputs(self) -> torch.Tensor:
-        "The pseudo-inputs u_k = sigmoid(a_k) in (0, 1): `(k, 784)`."
+        "The pseudo-inputs u_k = sigmoid(a_k) in (0, 1): `(k, x_dim)`."
         return torch.sigmoid(self.u_pre)
 
-    def prior(self) -> tuple[torch.Tensor, torch.Tensor]:
+    def params(self) -> tuple[torch.Tensor, torch.Tensor]:
         "Component means and variances `(k, z_dim)`: the encoder's posterior at each pseudo-input."
-        return self._fixed if self._fixed is not None else self.enc(self.pseudo_inputs())
+        return self._enc[0](self.pseudo_inputs())
 
-    def negative_iwae_bound(self, x: torch.Tensor, iw: int):
-        "As the VAE's; the pseudo-inputs are encoded once per call, not once per chunk of samples."
-        self._fixed = self.enc(self.pseudo_inputs())   # IWAE-5000 decodes 250 chunks: 500 encoder passes each, otherwise
-        try: return super().negative_iwae_bound(x, iw)
-        finally: self._fixed = None
+    def log_prob(self, z: torch.Tensor, params=None) -> torch.Tensor:
+        "log p(z) under the mixture (its `params()` unless given), `z: (..., z_dim)` -> `(...)`."
+        return log_normal_mixture(z, *(self.params() if params is None else params))
+
+    def sample(self, n: int, device=None) -> torch.Tensor:
+        "`n` draws: a uniform pseudo-input, then its posterior: `(n, z_dim)`."
+        m, v = self.params()
+        idx = torch.randint(self.k, (n,), device=m.device)
+        return sample_gaussian(m[idx], v[idx])
+
+def vampprior(z_dim: int = 10, k: int = 500, x_dim: int = 784, h: int = 300, depth: int = 2, act='elu', **objective) -> VAE:
+    "Chapter 1's VAE with the VampPrior of `k` pseudo-inputs; `objective`: `iw`, `beta` (chapter 1)."
+    net = dict(h=h, depth=depth, act=act)
+    enc = Encoder(z_dim, x_dim, **net)
+    return VAE(enc, Decoder(z_dim, x_dim, **net), VampPrior(enc, k), **objective)
 
 # %% ../nbs/08_likelihood.ipynb #c024
 @torch.no_grad()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .distributions import softplus
+from .distributions import softplus, sample_gaussian, log_normal
 
 # %% auto #0
 __all__ = ['ACTIVATIONS', 'ELU', 'mlp', 'gaussian_parameters', 'each_label_linear', 'Encoder', 'Decoder', 'Classifier',
@@ -58,13 +58,25 @@ def each_label_linear(lin: nn.Linear, u: torch.Tensor) -> torch.Tensor:
 
 # %% ../nbs/00c_networks.ipynb #c011
 class Encoder(nn.Module):
-    "q(z | x[, y]) through `depth` hidden layers of `h` units: `x: (batch, x_dim)`, optional one-hot `y: (batch, y_dim)` -> `qm, qv: (batch, z_dim)`."
+    """The diagonal-Gaussian posterior q(z | x[, y]) through `depth` hidden layers of `h` units: `x: (batch, x_dim)`,
+    optional one-hot `y: (batch, y_dim)` -> its parameters `qm, qv: (batch, z_dim)`."""
+    gaussian = True   # its parameters are a diagonal Gaussian's (qm, qv): a prior may take the KL in closed form
+
     def __init__(self, z_dim: int, x_dim: int = 784, y_dim: int = 0, h: int = 300, depth: int = 2, act='elu'):
         super().__init__()
+        self.z_dim, self.x_dim, self.y_dim = z_dim, x_dim, y_dim
         self.net = mlp([x_dim + y_dim, *[h] * depth, 2 * z_dim], act)
     def forward(self, x, y=None):
         "`qm, qv: (batch, z_dim)`, the mean and variance of q(z | x[, y])."
         return gaussian_parameters(self.net(x if y is None else torch.cat([x, y], -1)))
+    def rsample(self, params, n: int | None = None) -> torch.Tensor:
+        "Reparameterised draws from q with `params = (qm, qv)`: `(batch, z_dim)`, or `(n, batch, z_dim)` for `n` per image."
+        qm, qv = params
+        if n is not None: qm, qv = qm.expand(n, *qm.shape), qv.expand(n, *qv.shape)
+        return sample_gaussian(qm, qv)
+    def log_prob(self, z: torch.Tensor, params) -> torch.Tensor:
+        "log q(z | x) of draws `z: (..., batch, z_dim)` -> `(..., batch)`."
+        return log_normal(z, *params)
     def each_label(self, x):
         "q(z | x, y) for every one-hot y at once: `x: (batch, x_dim)` -> `qm, qv: (y_dim, batch, z_dim)`."
         return gaussian_parameters(self.net[1:](each_label_linear(self.net[0], x[None])))

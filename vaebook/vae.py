@@ -7,70 +7,140 @@ from __future__ import annotations
 import math
 import torch
 from torch import nn
-from .distributions import (sample_gaussian, log_normal, kl_normal, log_bernoulli_with_logits)
+import torch.nn.functional as F
+from .distributions import log_normal, kl_normal, log_bernoulli_with_logits
 from .networks import Encoder, Decoder
 
 # %% auto #0
-__all__ = ['VAE']
+__all__ = ['StandardNormal', 'Bernoulli', 'VAE', 'vae']
 
 # %% ../nbs/01_vae.ipynb #c009
+class StandardNormal(nn.Module):
+    "The prior p(z) = N(0, I) on `z_dim` latents, with the closed-form KL from a diagonal Gaussian."
+    def __init__(self, z_dim: int = 10):
+        super().__init__()
+        self.z_dim = z_dim
+
+    def params(self):
+        "What a bound computes once per call before scoring draws: nothing, the prior is fixed."
+        return None
+
+    def log_prob(self, z: torch.Tensor, params=None) -> torch.Tensor:
+        "log p(z) for `z: (..., z_dim)` -> `(...)`."
+        return log_normal(z, torch.zeros_like(z), torch.ones_like(z))
+
+    def kl(self, qm: torch.Tensor, qv: torch.Tensor) -> torch.Tensor:
+        "KL(N(qm, diag qv) || N(0, I)) per image: `qm, qv: (batch, z_dim)` -> `(batch,)`."
+        return kl_normal(qm, qv, torch.zeros_like(qm), torch.ones_like(qv))
+
+    def sample(self, n: int, device=None) -> torch.Tensor:
+        "`n` draws: `(n, z_dim)`."
+        return torch.randn(n, self.z_dim, device=device)
+
+class Bernoulli:
+    "The likelihood p(x | z) of binary pixels: Bernoulli(x_i; sigmoid(l_i)) over pixels, `l` the decoder's logits."
+    def log_prob(self, x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+        "log p(x | z) summed over pixels: `x: (batch, x_dim)`, `logits: (..., batch, x_dim)` -> `(..., batch)`."
+        return log_bernoulli_with_logits(x, logits)
+
+    def pixels(self, logits: torch.Tensor) -> torch.Tensor:
+        "The Bernoulli means sigmoid(logits), in [0, 1]: what a sample shows."
+        return torch.sigmoid(logits)
+
+def _adopt_prior_keys(module, state, prefix, *_):
+    "Before the parts were composed a model held its prior's parameters itself: load such a checkpoint's `z_pre` as `prior.z_pre`."
+    own = set(module.state_dict(keep_vars=True))
+    for key in [k for k in state if k.startswith(prefix) and '.' not in k[len(prefix):]]:
+        if key[len(prefix):] not in own and 'prior.' + key[len(prefix):] in own:
+            state[prefix + 'prior.' + key[len(prefix):]] = state.pop(key)
+
 class VAE(nn.Module):
-    "Gaussian-latent VAE on binarized MNIST: encoder q(z|x), Bernoulli decoder p(x|z), standard normal prior."
-    name = 'vae'
+    """A VAE composed of a posterior `enc` (q(z | x[, y]), chapter 0c's interface), a decoder `dec`, a `prior` and a
+    `likelihood` (default Bernoulli); it trains on the `iw`-sample bound, at `iw` = 1 the ELBO (rec + `beta` kl if `beta` is given)."""
     # (image, sample) pairs decoded at once by the IWAE bound: small enough that a chunk's (rows, 784) logits stay in
     # a CPU's L3 cache through the elementwise passes (2,000 ran 1.9x faster than 20,000 on the book's machine)
     chunk_rows = 2000
 
-    def __init__(self, z_dim: int = 10, x_dim: int = 784, h: int = 300, depth: int = 2, act='elu'):
+    def __init__(self, enc: nn.Module, dec: nn.Module, prior: nn.Module, likelihood=None, iw: int = 1, beta: float | None = None):
         super().__init__()
-        self.z_dim = z_dim
-        self.enc, self.dec = Encoder(z_dim, x_dim, h=h, depth=depth, act=act), Decoder(z_dim, x_dim, h=h, depth=depth, act=act)
+        if iw < 1: raise ValueError(f'iw must be at least 1, not {iw}')
+        if beta is not None and not beta > 0: raise ValueError(f'beta must be > 0, not {beta}')
+        if iw > 1 and beta is not None: raise ValueError(f'beta weights the ELBO (iw = 1); the {iw}-sample bound has no KL term to weight')
+        # the prior first: its parameters then lead `parameters()` and the optimiser's state, where they stood in the
+        # checkpoints of the models before composition, whose own parameters they were
+        self.prior, self.enc, self.dec = prior, enc, dec
+        self.likelihood = Bernoulli() if likelihood is None else likelihood
+        self.z_dim, self.iw, self.beta = enc.z_dim, iw, None if beta is None else float(beta)
+        self._register_load_state_dict_pre_hook(_adopt_prior_keys, with_module=True)
 
-    def log_prior(self, z: torch.Tensor) -> torch.Tensor:
-        "log p(z) for `z: (..., z_dim)` -> `(...)`."
-        return log_normal(z, torch.zeros_like(z), torch.ones_like(z))
+    def labels(self, y: torch.Tensor | None) -> torch.Tensor | None:
+        "One-hot `(batch, y_dim)` of labels `y: (batch,)` for a label-conditioned model; `None` stays `None`."
+        return None if y is None else F.one_hot(y, self.enc.y_dim).float()
 
-    def kl_term(self, z, qm, qv) -> torch.Tensor:
-        "KL(q(z|x) || p(z)) per image `(batch,)`: in closed form for the standard normal prior."
-        return kl_normal(qm, qv, torch.zeros_like(qm), torch.ones_like(qv))
+    def kl_term(self, z: torch.Tensor, qp) -> torch.Tensor:
+        "KL(q(z|x) || p(z)) per image `(batch,)`: closed-form where the prior has it for this posterior, else log q(z|x) - log p(z) at `z`."
+        if getattr(self.enc, 'gaussian', False) and hasattr(self.prior, 'kl'): return self.prior.kl(*qp)
+        return self.enc.log_prob(z, qp) - self.prior.log_prob(z)
 
-    def negative_elbo_bound(self, x: torch.Tensor):
-        "`x: (batch, 784)` binary -> batch means of `(nelbo, kl, rec)`, one reparameterised draw per image."
-        qm, qv = self.enc(x)
-        z = sample_gaussian(qm, qv)
-        kl = self.kl_term(z, qm, qv)
-        rec = -log_bernoulli_with_logits(x, self.dec(z))
+    def negative_elbo_bound(self, x: torch.Tensor, y: torch.Tensor | None = None):
+        "`x: (batch, x_dim)` (and labels `y: (batch,)`) -> batch means of `(nelbo, kl, rec)`, one reparameterised draw per image."
+        y1 = self.labels(y)
+        qp = self.enc(x, y1)
+        z = self.enc.rsample(qp)
+        kl = self.kl_term(z, qp)
+        rec = -self.likelihood.log_prob(x, self.dec(z, y1))
         return (kl + rec).mean(), kl.mean(), rec.mean()
 
-    def negative_iwae_bound(self, x: torch.Tensor, iw: int):
-        "`x: (batch, 784)` binary, `iw` >= 1 samples -> batch means of `(niwae, kl, rec)`."
+    def log_weights(self, x: torch.Tensor, iw: int, y: torch.Tensor | None = None):
+        "The `iw` log weights of each image `x: (batch, x_dim)` as chunks `(logpx, kl)`, each `(n, batch)`: log w = logpx - kl."
         if iw < 1: raise ValueError(f'iw must be at least 1, not {iw}')
-        qm, qv = self.enc(x)
+        pp = self.prior.params()   # once per call: the VampPrior (chapter 8) encodes its pseudo-inputs here, not per chunk
+        y1 = self.labels(y)
+        qp = self.enc(x, y1)
         B = x.shape[0]
         step = max(1, min(iw, self.chunk_rows // B))
-        lse = kl_sum = rec_sum = 0
         for s in range(0, iw, step):
             n = min(step, iw - s)
-            z = sample_gaussian(qm.expand(n, B, -1), qv.expand(n, B, -1))       # (n, B, z)
-            logpx = log_bernoulli_with_logits(x, self.dec(z))                 # (n, B)
-            kl = log_normal(z, qm, qv) - self.log_prior(z)                    # (n, B)
+            z = self.enc.rsample(qp, n)                                                          # (n, B, z)
+            logpx = self.likelihood.log_prob(x, self.dec(z, None if y1 is None else y1.expand(n, *y1.shape)))   # (n, B)
+            yield logpx, self.enc.log_prob(z, qp) - self.prior.log_prob(z, pp)                   # (n, B) each
+
+    def negative_iwae_bound(self, x: torch.Tensor, iw: int, y: torch.Tensor | None = None):
+        "`x: (batch, x_dim)` (and labels `y`), `iw` >= 1 samples -> batch means of `(niwae, kl, rec)`."
+        lse = kl_sum = rec_sum = 0
+        for s, (logpx, kl) in enumerate(self.log_weights(x, iw, y)):
             chunk = torch.logsumexp(logpx - kl, 0)
             lse = chunk if s == 0 else torch.logaddexp(lse, chunk)
             kl_sum, rec_sum = kl_sum + kl.sum(0), rec_sum - logpx.sum(0)
         niwae = -(lse - math.log(iw))
         return niwae.mean(), (kl_sum / iw).mean(), (rec_sum / iw).mean()
 
-    def loss(self, x: torch.Tensor):
-        "Training objective: the negative ELBO of a batch, with its parts to log."
-        nelbo, kl, rec = self.negative_elbo_bound(x)
-        return nelbo, {'nelbo': nelbo.detach(), 'kl': kl.detach(), 'rec': rec.detach()}
+    def loss(self, x: torch.Tensor, y: torch.Tensor | None = None):
+        "The training objective of a batch, with its parts to log: the negative `iw`-sample bound; at `iw` = 1 the negative ELBO, or rec + beta * kl."
+        if self.iw > 1:
+            niwae, kl, rec = self.negative_iwae_bound(x, self.iw, y)
+            return niwae, {'niwae': niwae.detach(), 'kl': kl.detach(), 'rec': rec.detach()}
+        nelbo, kl, rec = self.negative_elbo_bound(x, y)
+        loss = nelbo if self.beta is None else rec + self.beta * kl   # the latter, even at beta = 1, rounds in another order
+        return loss, {'nelbo': nelbo.detach(), 'kl': kl.detach(), 'rec': rec.detach()}
 
     def sample_z(self, n: int) -> torch.Tensor:
         "`n` draws from the prior: `(n, z_dim)`."
-        p = next(self.parameters())
-        return torch.randn(n, self.z_dim, device=p.device)
+        return self.prior.sample(n, device=next(self.parameters()).device)
 
     @torch.no_grad()
-    def sample_x(self, n: int) -> torch.Tensor:
-        "Decoder probabilities sigmoid(dec(z)) for `n` prior draws: `(n, 784)` in [0, 1] (shown as images)."
-        return torch.sigmoid(self.dec(self.sample_z(n)))
+    def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        "The likelihood's pixel values for codes `z: (n, z_dim)` (and labels `y: (n,)`): `(n, x_dim)` in [0, 1]."
+        return self.likelihood.pixels(self.dec(z, self.labels(y)))
+
+    @torch.no_grad()
+    def sample_x(self, n: int, y: torch.Tensor | None = None) -> torch.Tensor:
+        "Pixel values of `n` prior draws decoded (a conditioned model's labels `y: (n,)` default to 0..9 cycled): `(n, x_dim)`."
+        dev = next(self.parameters()).device
+        if self.enc.y_dim and y is None: y = torch.arange(n, device=dev) % self.enc.y_dim
+        return self.decode(self.sample_z(n), y)
+
+def vae(z_dim: int = 10, x_dim: int = 784, h: int = 300, depth: int = 2, act='elu', **objective) -> VAE:
+    "This chapter's VAE: MLP posterior and decoder (chapter 0c), the standard normal prior, Bernoulli pixels; `objective`: `iw`, `beta`."
+    net = dict(h=h, depth=depth, act=act)
+    return VAE(Encoder(z_dim, x_dim, **net), Decoder(z_dim, x_dim, **net), StandardNormal(z_dim), **objective)
