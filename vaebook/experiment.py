@@ -42,7 +42,8 @@ def _list_of(ok): return lambda v: isinstance(v, (list, tuple)) and len(v) > 0 a
 
 # name -> (test, what a valid value is)
 RULES = {
-    **{n: (_is_int, 'an integer >= 1') for n in ('iter_max', 'iter_save', 'z', 'k', 'batch_size', 'workers', 'longer')},
+    **{n: (_is_int, 'an integer >= 1') for n in ('iter_max', 'iter_save', 'z', 'k', 'batch_size', 'workers', 'longer',
+                                                'epochs', 'compare_batch', 'compare_epochs', 'curve_iw')},
     'labels': (_is_labels, 'a multiple of 10, at least 100'),
     'labels_curve': (_list_of(_is_labels), 'a non-empty list of multiples of 10, each at least 100'),
     'seed': (_is_seed, f'an integer from 0 to {2 ** 32 - 1}'),
