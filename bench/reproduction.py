@@ -25,6 +25,7 @@ CHAPTERS = {
     '07_latent': [],
     '08_likelihood': ['-y', '{seeds: [0]}'],
     '09_literature': [],
+    '10_hierarchy': [],
 }
 # --quick: a smoke run of this script
 QUICK = {'01_vae': ['-p', 'iter_max', '200', '-p', 'niwae_5000', 'False'], '02_gmvae': ['-p', 'iter_max', '200', '-p', 'niwae_5000', 'False'],
@@ -32,7 +33,8 @@ QUICK = {'01_vae': ['-p', 'iter_max', '200', '-p', 'niwae_5000', 'False'], '02_g
          '07_latent': ['-p', 'iter_max', '200'],
          '08_likelihood': ['-p', 'iter_max', '200', '-y', '{seeds: [0], train_iws: [1, 5], vamp_iws: [1], iws: [1, 10]}', '-p', 'niwae_5000', 'False'],
          '09_literature': ['-p', 'epochs', '1', '-p', 'batch_size', '100', '-p', 'compare_batch', '200', '-p', 'compare_epochs', '1',
-                           '-p', 'curve_iw', '10', '-y', '{iws: [1, 10]}', '-p', 'niwae_5000', 'False']}
+                           '-p', 'curve_iw', '10', '-y', '{iws: [1, 10]}', '-p', 'niwae_5000', 'False'],
+         '10_hierarchy': ['-p', 'iter_max', '200', '-y', '{iws: [1, 10]}']}
 # results file: headline metrics compared with the book's
 HEADLINE = {'vae': ['cs236/nelbo', 'cs236/niwae_1000', 'test/nelbo', 'test/niwae_1000', 'test/niwae_5000'],
             'vae_cosine': ['cs236/nelbo', 'test/nelbo'],

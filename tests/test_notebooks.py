@@ -54,6 +54,30 @@ def test_parameter_cells_parse_cleanly(chapter, caplog):
         for c in nb['cells'][:i]), chapter
 
 
+def _bound(src: str) -> set[str]:
+    "Names a cell binds at its top level (assignments, tuple targets, for-loops, imports, definitions)."
+    import ast
+    try: tree = ast.parse('\n'.join(l for l in src.splitlines() if not l.lstrip().startswith(('%', '!'))))
+    except SyntaxError: return set()
+    names = set()
+    for node in tree.body:
+        targets = (node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For)) else [])
+        for t in targets: names |= {n.id for n in ast.walk(t) if isinstance(n, ast.Name)}
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)): names.add(node.name)
+        if isinstance(node, (ast.Import, ast.ImportFrom)): names |= {(a.asname or a.name).split('.')[0] for a in node.names}
+    return names
+
+
+@pytest.mark.parametrize('chapter', CHAPTERS)
+def test_no_cell_overwrites_a_parameter(chapter):
+    "A test or experiment cell that rebinds a parameter (say `z`) silently changes what every later cell runs with."
+    nb = json.loads((ROOT / 'nbs' / f'{chapter}.ipynb').read_text())
+    i = next(i for i, c in enumerate(nb['cells']) if 'parameters' in c['metadata'].get('tags', []))
+    params = _bound(''.join(nb['cells'][i]['source']))
+    clashes = {j: _bound(''.join(c['source'])) & params for j, c in enumerate(nb['cells']) if c['cell_type'] == 'code' and j != i}
+    assert not {j: n for j, n in clashes.items() if n}, f'{chapter}: cells rebind parameters {clashes}'
+
+
 def test_nbdev_clean_keeps_parameters_tag(tmp_path):
     import shutil
     src = ROOT / 'nbs' / '01_vae.ipynb'

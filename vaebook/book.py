@@ -14,7 +14,7 @@ __all__ = ['CHAPTERS', 'FOUNDATIONS', 'PAGES', 'READS_ONLY', 'BOOK_PARAMS', 'QUI
            'stage_quick_book', 'mark_quick', 'main']
 
 # %% ../nbs/00i_book.ipynb #c005
-CHAPTERS = ('01_vae', '02_gmvae', '03_iwae', '04_ssvae', '05_fsvae', '06_performance', '07_latent', '08_likelihood', '09_literature')
+CHAPTERS = ('01_vae', '02_gmvae', '03_iwae', '04_ssvae', '05_fsvae', '06_performance', '07_latent', '08_likelihood', '09_literature', '10_hierarchy')
 # chapter 0: the foundation notebooks, executed as they are (their inline tests are their content)
 FOUNDATIONS = ('00a_data', '00b_distributions', '00c_networks', '00d_training', '00e_evaluation', '00f_experiment',
                '00g_report', '00h_cli', '00i_book')
@@ -35,6 +35,7 @@ QUICK_PARAMS = {
     '08_likelihood': ['-p', 'iter_max', '300', '-y', '{seeds: [0], train_iws: [1, 5], vamp_iws: [1], iws: [1, 10, 100]}', '-p', 'niwae_5000', 'False'],
     '09_literature': ['-p', 'epochs', '4', '-p', 'batch_size', '100', '-p', 'compare_batch', '200', '-p', 'compare_epochs', '1',
                       '-p', 'curve_iw', '10', '-y', '{iws: [1, 10]}', '-p', 'niwae_5000', 'False'],
+    '10_hierarchy': ['-p', 'iter_max', '300', '-y', '{iws: [1, 10]}'],
 }
 
 def chapter_params(ch: str, device: str = 'auto', quick: bool = False) -> list[str]:

@@ -20,6 +20,7 @@ from .gmvae import gmvae
 from .ssvae import SSVAE
 from .fsvae import fsvae
 from .likelihood import vampprior
+from .hierarchy import hvae
 
 # %% auto #0
 __all__ = ['RULES', 'OPTIONAL', 'NET', 'MODELS', 'SHAPE', 'RECIPE', 'DEFAULTS', 'VOLATILE', 'SettingsError', 'check_settings',
@@ -42,7 +43,7 @@ def _list_of(ok): return lambda v: isinstance(v, (list, tuple)) and len(v) > 0 a
 
 # name -> (test, what a valid value is)
 RULES = {
-    **{n: (_is_int, 'an integer >= 1') for n in ('iter_max', 'iter_save', 'z', 'k', 'batch_size', 'workers', 'longer',
+    **{n: (_is_int, 'an integer >= 1') for n in ('iter_max', 'iter_save', 'z', 'z1', 'k', 'batch_size', 'workers', 'longer',
                                                 'epochs', 'compare_batch', 'compare_epochs', 'curve_iw')},
     'labels': (_is_labels, 'a multiple of 10, at least 100'),
     'labels_curve': (_list_of(_is_labels), 'a non-empty list of multiples of 10, each at least 100'),
@@ -110,10 +111,11 @@ MODELS = {
     'iwae': ModelSpec(lambda c: vae(c['z'], iw=c['iw'], **net(c)), ('z', 'iw'), 'VAE', family='vae', options=NET, on_bound='iwae'),
     'gmiwae': ModelSpec(lambda c: gmvae(c['z'], c['k'], iw=c['iw'], **net(c)), ('z', 'k', 'iw'), 'mixture prior', family='gmvae', options=NET, on_bound='gmiwae'),
     'vampprior': ModelSpec(lambda c: vampprior(c['z'], c['k'], iw=c['iw'], **net(c)), ('z', 'k', 'iw'), 'VampPrior', family='gmvae', options=NET, on_bound='vampprior'),
+    'hvae': ModelSpec(lambda c: hvae(c['z'], c['z1'], iw=c['iw'], **net(c)), ('z', 'z1', 'iw'), 'VAE, two stochastic layers', z=50, options=NET, on_bound='hvae'),
 }
 SHAPE = {m: spec.shape for m, spec in MODELS.items()}
 RECIPE = ('schedule', 'iter_max', 'batch_size', 'lr', 'seed')
-DEFAULTS = {'k': 500, 'iw': 1, 'gw': 1.0, 'cw': 100.0, 'labels': 100, 'beta': 1.0, 'dataset': 'svhn', 'schedule': 'constant', 'iter_max': 20000,
+DEFAULTS = {'z1': 100, 'k': 500, 'iw': 1, 'gw': 1.0, 'cw': 100.0, 'labels': 100, 'beta': 1.0, 'dataset': 'svhn', 'schedule': 'constant', 'iter_max': 20000,
             'batch_size': 100, 'lr': 1e-3, 'seed': 0}
 
 def run_config(model: str, **settings) -> dict:
