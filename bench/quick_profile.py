@@ -7,7 +7,8 @@ The book's copy of the measurement is made with --out book/results/quick_profile
 import argparse, json, platform, re, shutil, subprocess, sys, time
 import torch
 from vaebook.book import QUICK
-from vaebook.experiment import git_commit, project_path
+from vaebook.records import git_commit
+from vaebook.runs import project_path
 
 
 def main():

@@ -13,7 +13,8 @@ the fast code computes what the book's runs computed, this run's headline metric
 import argparse, json, platform, subprocess, sys, tempfile, time
 from pathlib import Path
 import torch
-from vaebook.experiment import git_commit, project_path
+from vaebook.records import git_commit
+from vaebook.runs import project_path
 
 # chapter: papermill parameters beyond runs_dir, results_dir and resume (every seed list cut to [0]; chapter 3 only reads)
 CHAPTERS = {

@@ -1,7 +1,8 @@
 "The console script as a user meets it: refusals are one line with exit 2, data and run errors one line with exit 1."
 import os, shutil
 from conftest import BIN, run
-from vaebook.experiment import run_config, run_dir
+from vaebook.registry import run_config
+from vaebook.runs import run_dir
 
 VAEBOOK = str(BIN / 'vaebook')
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 import legacy_models as L
 from vaebook.data import Batches, binarize
-from vaebook.experiment import make_model, run_config
+from vaebook.registry import make_model, run_config
 from vaebook.training import seed_everything, train
 
 # recipe -> (its run config, the legacy model it replaces)

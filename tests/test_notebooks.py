@@ -4,12 +4,12 @@ import hashlib, json, logging, os
 import pytest
 from conftest import ROOT, BIN, run
 from vaebook.book import CHAPTERS, PAGES
-from vaebook.experiment import RULES
+from vaebook.registry import RULES
 
 PAPERMILL = str(BIN / 'papermill')
 
 
-DATA_NOTEBOOKS = r'^(00a|00f|00h|04)_'   # the notebooks whose inline tests read MNIST
+DATA_NOTEBOOKS = r'^(00a|00f2|00f|00h|04)_'   # the notebooks whose inline tests read MNIST
 
 
 def test_nbdev_test_without_mnist(tmp_path):

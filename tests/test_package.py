@@ -12,7 +12,7 @@ def test_static_check():
 
 SMOKE = """
 import torch
-from vaebook.experiment import MODELS, make_model, run_config
+from vaebook.registry import MODELS, make_model, run_config
 from vaebook.data import DATASETS
 torch.manual_seed(0)
 x = torch.bernoulli(torch.rand(3, 784))
@@ -38,7 +38,7 @@ for name, spec in MODELS.items():   # every model of the registry, as its small 
 
 
 def test_every_model_in_a_fresh_interpreter():
-    from vaebook.experiment import MODELS
+    from vaebook.registry import MODELS
     r = subprocess.run([sys.executable, '-c', SMOKE], capture_output=True, text=True, cwd='/')
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == [w for m in MODELS for w in (m, 'ok')]

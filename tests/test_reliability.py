@@ -4,7 +4,8 @@ import os, signal, subprocess, time
 import pytest
 import torch
 from conftest import BIN, ROOT
-from vaebook.experiment import run_config, run_dir
+from vaebook.registry import run_config
+from vaebook.runs import run_dir
 
 VAEBOOK = str(BIN / 'vaebook')
 

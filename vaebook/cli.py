@@ -10,8 +10,8 @@ from .training import (CheckpointError, Interrupted, RunBusy, SCHEDULES, STOP_SI
                               checkpoint_iteration, get_device, run_lock)
 from .evaluation import IWS
 from .networks import ACTIVATIONS
-from .experiment import (MODELS, OPTIONAL, RunExists, SettingsError, check_fits, evaluate_run, load_run,
-                                run_config, run_dir, train_run)
+from .registry import DEFAULTS, MODELS, OPTIONAL, RULES, SettingsError, run_config
+from .runs import RunExists, check_fits, evaluate_run, load_run, run_dir, train_run
 
 # %% auto #0
 __all__ = ['parser', 'config_of', 'report', 'main']
@@ -66,6 +66,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument('--dataset', choices=DATASETS, default='svhn', help='FSVAE data')
     p.add_argument('--data-dir', default=None, help='directory holding MNIST/raw (default: $VAEBOOK_DATA, else download)')
     p.add_argument('--runs-dir', default='runs', help='where run directories go')
+    # a model's shape setting without a flag of its own above (a new model's) gets one from the registry's default and rule
+    have = {a.dest for a in p._actions}
+    for name in sorted({k for spec in MODELS.values() for k in spec.shape} - have):
+        p.add_argument(f'--{name}', type=type(DEFAULTS[name]), default=DEFAULTS[name], help=f'{RULES[name][1]} (default {DEFAULTS[name]})')
     return p
 
 def config_of(a) -> dict:

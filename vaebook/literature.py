@@ -8,7 +8,8 @@ import json
 import torch
 from .data import write_atomic
 from .evaluation import evaluate_niwae
-from .experiment import MODELS, make_model, run_config, run_dir
+from .registry import MODELS, make_model, run_config
+from .runs import run_dir
 from .training import BURDA_ENDS, load_checkpoint, seed_everything
 
 # %% auto #0

@@ -8,7 +8,7 @@ import json, math
 from pathlib import Path
 import numpy as np
 import torch
-from .experiment import MODELS
+from .registry import MODELS
 
 # %% auto #0
 __all__ = ['REFERENCE', 'LITERATURE', 'RECIPES', 'LABELS_LITERATURE', 'FAMILIES', 'fmt', 'verdict', 'metrics_table',
@@ -170,7 +170,7 @@ def chapter_box(ch: str, shows: str, data: str, results_dir='book/results', cave
     minutes. `caveats` maps a measurement's commit to what that measurement did not cover; it is shown only while the
     full-settings minutes come from that commit, so a new measurement drops it."""
     from IPython.display import Markdown
-    from vaebook.experiment import project_path
+    from vaebook.runs import project_path
     minutes, commit = {}, None
     for name, key in (('reproduction', 'minutes'), ('quick_profile', 'chapter_minutes')):
         f = project_path(results_dir, f'{name}.json')
