@@ -82,8 +82,9 @@ def config_of(a) -> dict:
 
 def report(config: dict, m: dict) -> list[str]:
     "The lines `--iwae` prints for the metrics `m` of run `config`."
-    if config['model'] == 'ssvae': return [f"test accuracy (10,000 images): {100 * m['accuracy']:.2f}%"]
-    if config['model'] == 'fsvae':
+    data = MODELS[config['model']].data
+    if data == 'labelled': return [f"test accuracy (10,000 images): {100 * m['accuracy']:.2f}%"]
+    if data == 'digits':
         return [f"{config['dataset']} test: NELBO {m['test/nelbo']:.1f}  KL {m['test/kl']:.2f}  Rec {m['test/rec']:.1f}"]
     return [f"CS236 subset: NELBO {m['cs236/nelbo']:.2f}  KL {m['cs236/kl']:.2f}  Rec {m['cs236/rec']:.2f}"] + \
            [f"CS236 subset: negative IWAE-{iw}: {m[f'cs236/niwae_{iw}']:.2f}" for iw in IWS]

@@ -12,11 +12,23 @@ from .networks import Encoder, Decoder, gaussian_parameters
 from .vae import VAE
 
 # %% auto #0
-__all__ = ['MixturePrior', 'gmvae']
+__all__ = ['UniformMixture', 'MixturePrior', 'gmvae']
 
 # %% ../nbs/02_gmvae.ipynb #c008
-class MixturePrior(nn.Module):
-    "A learned uniform mixture of `k` diagonal Gaussians on `z_dim` latents as the prior p(z)."
+class UniformMixture(nn.Module):
+    "A prior p(z) = (1/K) sum_k N(z; m_k, diag v_k) whose components `params()` returns as `(m, v)`, each `(K, z_dim)`."
+    def log_prob(self, z: torch.Tensor, params=None) -> torch.Tensor:
+        "log p(z) under the mixture (its `params()` unless given), `z: (..., z_dim)` -> `(...)`."
+        return log_normal_mixture(z, *(self.params() if params is None else params))
+
+    def sample(self, n: int, device=None) -> torch.Tensor:
+        "`n` draws from the mixture: a uniform component, then its Gaussian: `(n, z_dim)`."
+        m, v = self.params()
+        idx = torch.randint(len(m), (n,), device=m.device)
+        return sample_gaussian(m[idx], v[idx])
+
+class MixturePrior(UniformMixture):
+    "A learned uniform mixture of `k` diagonal Gaussians on `z_dim` latents as the prior p(z): its means and variances are parameters."
     def __init__(self, z_dim: int = 10, k: int = 500):
         super().__init__()
         self.z_dim, self.k = z_dim, k
@@ -27,16 +39,6 @@ class MixturePrior(nn.Module):
         "Component means and variances, each `(k, z_dim)`."
         m, v = gaussian_parameters(self.z_pre, dim=1)
         return m[0], v[0]
-
-    def log_prob(self, z: torch.Tensor, params=None) -> torch.Tensor:
-        "log p(z) under the mixture (its `params()` unless given), `z: (..., z_dim)` -> `(...)`."
-        return log_normal_mixture(z, *(self.params() if params is None else params))
-
-    def sample(self, n: int, device=None) -> torch.Tensor:
-        "`n` draws from the mixture: a uniform component, then its Gaussian: `(n, z_dim)`."
-        m, v = self.params()
-        idx = torch.randint(self.k, (n,), device=m.device)
-        return sample_gaussian(m[idx], v[idx])
 
 def gmvae(z_dim: int = 10, k: int = 500, x_dim: int = 784, h: int = 300, depth: int = 2, act='elu', **objective) -> VAE:
     "Chapter 1's VAE with the `k`-component mixture prior; `objective`: `iw`, `beta` (chapter 1)."

@@ -7,16 +7,16 @@ from __future__ import annotations
 import math
 import torch
 from torch import nn
-from .distributions import log_normal_mixture, sample_gaussian
 from .networks import Encoder, Decoder
 from .vae import VAE
+from .gmvae import UniformMixture
 
 # %% auto #0
 __all__ = ['VampPrior', 'vampprior', 'active_units']
 
 # %% ../nbs/08_likelihood.ipynb #c020
-class VampPrior(nn.Module):
-    "The VampPrior: a uniform mixture of the posteriors q(z | u_k) of the encoder `enc` at `k` learned pseudo-inputs."
+class VampPrior(UniformMixture):
+    "The VampPrior: a uniform mixture (chapter 2) of the posteriors q(z | u_k) of the encoder `enc` at `k` learned pseudo-inputs."
     def __init__(self, enc: nn.Module, k: int = 500):
         super().__init__()
         self.z_dim, self.k = enc.z_dim, k
@@ -30,16 +30,6 @@ class VampPrior(nn.Module):
     def params(self) -> tuple[torch.Tensor, torch.Tensor]:
         "Component means and variances `(k, z_dim)`: the encoder's posterior at each pseudo-input."
         return self._enc[0](self.pseudo_inputs())
-
-    def log_prob(self, z: torch.Tensor, params=None) -> torch.Tensor:
-        "log p(z) under the mixture (its `params()` unless given), `z: (..., z_dim)` -> `(...)`."
-        return log_normal_mixture(z, *(self.params() if params is None else params))
-
-    def sample(self, n: int, device=None) -> torch.Tensor:
-        "`n` draws: a uniform pseudo-input, then its posterior: `(n, z_dim)`."
-        m, v = self.params()
-        idx = torch.randint(self.k, (n,), device=m.device)
-        return sample_gaussian(m[idx], v[idx])
 
 def vampprior(z_dim: int = 10, k: int = 500, x_dim: int = 784, h: int = 300, depth: int = 2, act='elu', **objective) -> VAE:
     "Chapter 1's VAE with the VampPrior of `k` pseudo-inputs; `objective`: `iw`, `beta` (chapter 1)."

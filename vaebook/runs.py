@@ -94,7 +94,7 @@ def continued_from(config: dict, runs_dir='runs') -> Path | None:
 
 def make_monitor(config: dict, ddir=None):
     "What a run logs beyond its loss as it trains: the SSVAE's accuracy on the validation set (grey images); else nothing."
-    if config['model'] != 'ssvae': return None
+    if MODELS[config['model']].data != 'labelled': return None
     xv, yv = validation_set(ddir)
     return lambda model: {'val_accuracy': accuracy(model, xv, yv)}
 
@@ -126,7 +126,7 @@ def evaluate_run(model, config: dict, rd: Path, ddir=None, iws: dict | None = No
         out = have
         for proto, ks in iws.items(): out = protocol_bounds(model, proto, ks, ddir, out)
         wanted = {k for proto, ks in iws.items() for k in panel_keys(proto, ks)}
-    elif m == 'ssvae':
+    elif MODELS[m].data == 'labelled':
         # the reference's protocol first: the 10,000 grey test images (pixels / 255); then the same images binarized once
         out = have if 'accuracy_binarized' in have else {
             **have, 'accuracy': accuracy(model, *load_mnist('test', ddir)), 'accuracy_binarized': accuracy(model, *eval_set('test', ddir))}
