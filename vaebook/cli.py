@@ -73,7 +73,16 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 def config_of(a) -> dict:
-    "The run config parsed arguments `a` name."
+    "The run config parsed arguments `a` name; a model setting given to a model that does not take it is refused."
+    spec, defaults = MODELS[a.model], parser()
+    takes = set(spec.shape) | set(spec.options)
+    ignored = sorted(k for k in {k for s in MODELS.values() for k in s.shape + s.options} - takes - {'z'}
+                     if getattr(a, k) != defaults.get_default(k))   # it would be silently ignored: the run would be another
+    if ignored:
+        hint = (f'; the {spec.name} on the k-sample bound is --model {spec.on_bound}' if 'iw' in ignored and spec.on_bound
+                and 'iw' in MODELS[spec.on_bound].shape else '')
+        raise SettingsError(f"{', '.join('--' + k for k in ignored)} does not apply to --model {a.model}, whose settings are "
+                            f"{', '.join(sorted(takes))}{hint}")
     # each shape setting and option has its flag of the same name; an option left at its default is left out
     shape = {k: getattr(a, k) for k in MODELS[a.model].shape if k != 'z'}
     options = {k: getattr(a, k) for k in MODELS[a.model].options + ('eps',) if getattr(a, k) != OPTIONAL[k]}

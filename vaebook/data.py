@@ -237,7 +237,8 @@ def labelled_indices(labels: int = 100, ddir=None) -> torch.Tensor:
     for d in range(10):
         cand = torch.nonzero(pool & (y[:VALIDATION[0]] == d)).squeeze(1)
         need = labels // 10 - 10
-        if need > len(cand): raise ValueError(f'labels must be at most {10 * (len(cand) + 10)}, not {labels}')
+        if need > len(cand):   # the data's limit, not a setting's: a DataError, which the CLI and the chapters report in one line
+            raise DataError(f'labels must be at most {10 * (len(cand) + 10)} (the labelled images a tenth per digit can hold), not {labels}')
         extra.append(cand[torch.randperm(len(cand), generator=g)[:need]])
     return torch.cat([base, *extra])
 

@@ -148,6 +148,8 @@ def footprint(config: dict) -> int:
     with torch.device('meta'): m = make_model(config)
     params = sum(p.numel() for p in m.parameters())
     width = sum(p.shape[0] for p in m.parameters() if p.dim() == 2) + 4 * config.get('k', 0)
-    rows = max(config['batch_size'] * (10 if MODELS[config['model']].data == 'labelled' else 1), 2000)   # the semi-supervised bound runs each image once per label
+    # rows of the widest activations: the semi-supervised bound runs each image once per label, and the k-sample bound
+    # keeps every draw's activations for the backward pass (its chunks bound memory only in evaluation)
+    rows = max(config['batch_size'] * (10 if MODELS[config['model']].data == 'labelled' else 1) * config.get('iw', 1), 2000)
     return 16 * params + 3 * 4 * rows * width
 
