@@ -67,7 +67,7 @@ class FirstLayer(nn.Module):
         "The decoder's logits `(..., x_dim)` from `z: (..., z_dim)`'s first `z1` entries."
         return self.dec(z[..., :self.z1], y)
 
-def hvae(z_dim: int = 50, z1: int = 100, x_dim: int = 784, h: int = 200, depth: int = 2, act='tanh', **objective) -> VAE:
+def hvae(z_dim: int = 50, z1: int = 100, x_dim: int = 784, h: int = 300, depth: int = 2, act='elu', **objective) -> VAE:
     """Burda et al.'s two-stochastic-layer VAE: `h` hidden units between x and h1 (`z1` latents), `h // 2` between h1
     and h2 (`z_dim` latents), `depth` layers each; `objective`: `iw`, `beta` (chapter 1)."""
     outer, inner = dict(h=h, depth=depth, act=act), dict(h=h // 2, depth=depth, act=act)

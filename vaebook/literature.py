@@ -10,19 +10,19 @@ from .data import write_atomic
 from .evaluation import evaluate_niwae
 from .registry import MODELS, make_model, run_config
 from .runs import run_dir
-from .training import BURDA_ENDS, load_checkpoint, seed_everything
+from .training import BURDA_ENDS, load_checkpoint, seed_everything, stage_ends
 
 # %% auto #0
-__all__ = ['BURDA', 'TRAIN_IMAGES', 'PUBLISHED', 'PUBLISHED_ACTIVE', 'per_epoch', 'burda_config', 'epochs_of', 'published',
-           'cost_curve']
+__all__ = ['BURDA', 'TRAIN_IMAGES', 'PUBLISHED', 'PUBLISHED_ACTIVE', 'per_epoch', 'burda_config', 'epochs_of', 'layers',
+           'published', 'cost_curve']
 
 # %% ../nbs/09_literature.ipynb #c009
 BURDA = {'z': 50, 'width': 200, 'act': 'tanh', 'holdout': 400, 'eps': 1e-4, 'schedule': 'burda', 'lr': 1e-3}
 TRAIN_IMAGES = 60000 - BURDA['holdout']
-# Burda et al. (2016), table 1 (arXiv v3), MNIST, by (model, stochastic layers, training k): test NLL (nats) and active
-# units (two layers: first + second), for the rows this chapter runs and its stretch goals
-PUBLISHED = {('vae', 1, 1): 86.76, ('iwae', 1, 5): 85.54, ('iwae', 1, 50): 84.78, ('vae', 2, 1): 85.33, ('iwae', 2, 5): 83.89}
-PUBLISHED_ACTIVE = {('vae', 1, 1): '19', ('iwae', 1, 5): '22', ('iwae', 1, 50): '25', ('vae', 2, 1): '16+5', ('iwae', 2, 5): '21+5'}
+# Burda et al. (2016), table 1 (arXiv v3), MNIST, by (stochastic layers, k of the training bound; k = 1 is the VAE): test
+# NLL (nats) and active units (two layers: first + second), for the rows this chapter runs and its stretch goals
+PUBLISHED = {(1, 1): 86.76, (1, 5): 85.54, (1, 50): 84.78, (2, 1): 85.33, (2, 5): 83.89}
+PUBLISHED_ACTIVE = {(1, 1): '19', (1, 5): '22', (1, 50): '25', (2, 1): '16+5', (2, 5): '21+5'}
 
 def per_epoch(batch_size: int, images: int = TRAIN_IMAGES) -> int:
     "Iterations in one pass over `images` training images at `batch_size` (the ragged tail dropped)."
@@ -38,30 +38,34 @@ def epochs_of(config: dict) -> float:
     "Passes over the training images a run `config` makes."
     return config['iter_max'] / per_epoch(config['batch_size'])
 
-def published(config: dict, layers: int = 1) -> float | None:
-    "Burda et al.'s test NLL for a run of their whole protocol (every stage, at their batch of 20), else `None`."
+def layers(config: dict) -> int:
+    "Stochastic layers of a run's model: two where it has a first layer of its own (`z1`, chapter 10)."
+    return 2 if 'z1' in config else 1
+
+def published(config: dict, table: dict = PUBLISHED):
+    "Burda et al.'s `table` entry for a run of their whole protocol (every stage, at their batch of 20), else `None`."
     if epochs_of(config) != BURDA_ENDS[-1] or config['batch_size'] != 20: return None
-    return PUBLISHED.get((config['model'], layers, config.get('iw', 1)))
+    return table.get((layers(config), config.get('iw', 1)))
 
 # %% ../nbs/09_literature.ipynb #c012
-def cost_curve(config: dict, x: torch.Tensor, runs_dir='runs', iw: int = 1000, device='cpu', images: int = TRAIN_IMAGES) -> list[dict]:
-    """One row per stage end the run `config` (trained on `images` images) has reached: `epochs`, `iteration`,
-    `cpu_hours` (its training CPU time then) and `niwae` (the negative `iw`-sample bound, mean over images
-    `x: (n, 784)`). Cached in the run's `curve.json`."""
+def cost_curve(config: dict, x: torch.Tensor, runs_dir='runs', iw: int = 1000, device='cpu', images: int | None = None) -> list[dict]:
+    """One row per stage end the run `config` (trained on `images` images: MNIST's 60,000 less its holdout) has
+    reached: `epochs`, `iteration`, `cpu_hours` (its training CPU time then; `None` where the checkpoint predates that
+    record) and `niwae` (the negative `iw`-sample bound, mean over images `x: (n, 784)`). Cached in `curve.json`."""
     rd = run_dir(config, runs_dir)
     cache = rd / 'curve.json'
     have = json.loads(cache.read_text()) if cache.exists() else {}
-    rows = []
-    for e in BURDA_ENDS:
-        it = e * per_epoch(config['batch_size'], images)
+    rows, epoch = [], per_epoch(config['batch_size'], 60000 - config.get('holdout', 0) if images is None else images)
+    for it in stage_ends(config['schedule'], config['iter_max'], epoch):
         f = rd / f'checkpoint_{it}.pt'
         key = f'{it}/iw={iw}/n={len(x)}'
         if key not in have:
-            if it > config['iter_max'] or not f.exists(): continue   # a stage the run has not reached (yet)
+            if not f.exists(): continue   # a stage the run has not reached (yet)
             state = load_checkpoint(f, config)
             model = make_model(config); model.load_state_dict(state['model']); model.to(device)
             seed_everything(config['seed'])   # the same draws for every stage: the curve's steps are the model's
-            have[key] = {'epochs': e, 'iteration': it, 'cpu_hours': state['cpu_seconds'] / 3600,
+            cpu = state.get('cpu_seconds')
+            have[key] = {'epochs': it // epoch, 'iteration': it, 'cpu_hours': None if cpu is None else cpu / 3600,
                          'niwae': evaluate_niwae(model, x, iw)}
             write_atomic(cache, json.dumps(have, indent=1))
         rows.append(have[key])

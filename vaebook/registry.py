@@ -120,6 +120,8 @@ def run_config(model: str, **settings) -> dict:
     c = {'model': model, **{k: settings.get(k, MODELS[model].z if k == 'z' else DEFAULTS.get(k)) for k in keys},
          **{k: settings[k] for k in options if k in settings and settings[k] != OPTIONAL[k]}}
     check_settings(**{k: v for k, v in c.items() if k != 'model'})
+    if c['schedule'] == 'burda' and MODELS[model].data == 'labelled':
+        raise SettingsError(f"schedule burda counts epochs of one training set; {model} trains on two at once: use constant or cosine")
     for w in ('gw', 'cw', 'lr', 'beta', 'eps'):   # one spelling per value: -p gw 1 and --gw 1.0 name the same run
         if w in c: c[w] = float(c[w])
     return c

@@ -62,14 +62,17 @@ def train_run(config: dict, runs_dir='runs', resume: bool = True, overwrite: boo
             raise RunExists(f'run directory {rd} already holds a checkpoint; pass --resume to continue or reuse it, '
                             '--overwrite to replace it, or choose another --seed')
         batches = make_batches(config, ddir)
-        if overwrite:
-            for f in ('checkpoint.pt', 'metrics.jsonl', 'evaluation.json'): (rd / f).unlink(missing_ok=True)
+        if overwrite:   # the run and everything derived from it: its stage-end snapshots and their cached curve too
+            for f in [*rd.glob('checkpoint_*.pt'), *(rd / f for f in ('checkpoint.pt', 'metrics.jsonl', 'evaluation.json', 'curve.json'))]:
+                f.unlink(missing_ok=True)
         before = checkpoint_iteration(ckpt) if ckpt.exists() else None
         if resume and before is None and (src := continued_from(config, runs_dir)) is not None:
             state = load_checkpoint(src)
             save_checkpoint(ckpt, **{**state, 'config': config})
             log = src.parent / 'metrics.jsonl'
             if log.exists(): write_atomic(rd / 'metrics.jsonl', log.read_bytes())
+            for snap in src.parent.glob('checkpoint_*.pt'):   # the stage ends the shorter run kept are this run's too
+                save_checkpoint(rd / snap.name, **{**load_checkpoint(snap), 'config': config})
             before = state['iteration']
             print(f"{rd.name}: starts from the finished {src.parent.name} (trained from iteration {before}; "
                   f"at a {config['schedule']} rate their first {before} iterations are the same)")

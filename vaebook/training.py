@@ -152,7 +152,9 @@ def lr_factor(schedule: str, iter_max: int, per_epoch: int | None = None) -> Cal
 
 def stage_ends(schedule: str, iter_max: int, per_epoch: int | None = None) -> list[int]:
     "The iterations up to `iter_max` at which a staged schedule's stages end (none for 'constant' and 'cosine')."
-    return [e * per_epoch for e in BURDA_ENDS if e * per_epoch <= iter_max] if schedule == 'burda' else []
+    if schedule != 'burda': return []
+    lr_factor(schedule, iter_max, per_epoch)   # refuses batches that do not count epochs
+    return [e * per_epoch for e in BURDA_ENDS if e * per_epoch <= iter_max]
 
 def train(model: torch.nn.Module, batches: Callable[[int], object], run_dir: str | os.PathLike,
           iter_max: int = 20000, iter_save: int | None = None, lr: float = 1e-3, config: dict | None = None,
