@@ -13,7 +13,9 @@ the fast code computes what the book's runs computed, this run's headline metric
 import argparse, json, platform, subprocess, sys, tempfile, time
 from pathlib import Path
 import torch
-from vaebook.records import git_commit
+from vaebook.evaluation import summarize
+from vaebook.records import frame, git_commit, select
+from vaebook.report import bound_name
 from vaebook.runs import project_path
 
 # chapter: papermill parameters beyond runs_dir, results_dir and resume (every seed list cut to [0]; chapter 3 only reads)
@@ -36,36 +38,28 @@ QUICK = {'01_vae': ['-p', 'iter_max', '200', '-p', 'niwae_5000', 'False'], '02_g
          '09_literature': ['-p', 'epochs', '1', '-p', 'batch_size', '100', '-p', 'compare_batch', '200', '-p', 'compare_epochs', '1',
                            '-p', 'curve_iw', '10', '-y', '{iws: [1, 10]}', '-p', 'niwae_5000', 'False'],
          '10_hierarchy': ['-p', 'iter_max', '200', '-y', '{iws: [1, 10]}']}
-# results file: headline metrics compared with the book's
-HEADLINE = {'vae': ['cs236/nelbo', 'cs236/niwae_1000', 'test/nelbo', 'test/niwae_1000', 'test/niwae_5000'],
-            'vae_cosine': ['cs236/nelbo', 'test/nelbo'],
-            'gmvae': ['cs236/nelbo', 'cs236/niwae_1000', 'test/nelbo', 'test/niwae_1000', 'test/niwae_5000'],
-            'ssvae': ['accuracy/gw=0', 'accuracy/gw=0.001', 'accuracy/gw=0.01', 'accuracy/gw=0.1', 'accuracy/gw=1'],
-            'ssvae_cosine': ['accuracy/gw=1'],
-            'ssvae_labels': [f'accuracy/labels={n}/gw={g}' for n in (100, 600, 1000, 3000) for g in (0, 1)],
-            'fsvae': ['test/nelbo'],
-            'likelihood': None}   # chapter 8: every recipe the book's file holds (`headline_keys`)
+# results file: (the measurements compared with the book's, the settings whose every value the book holds is compared)
+BOUNDS = [('cs236', 'nelbo', None), ('cs236', 'niwae', 1000), ('test', 'nelbo', None), ('test', 'niwae', 1000), ('test', 'niwae', 5000)]
+ACCURACY = [('test', 'accuracy', None)]
+HEADLINE = {'vae': (BOUNDS, ()), 'vae_cosine': ([('cs236', 'nelbo', None), ('test', 'nelbo', None)], ()), 'gmvae': (BOUNDS, ()),
+            'ssvae': (ACCURACY, ('gw',)), 'ssvae_cosine': (ACCURACY, ('gw',)), 'ssvae_labels': (ACCURACY, ('labels', 'gw')),
+            'fsvae': ([('test', 'nelbo', None)], ()),
+            'likelihood': ([('cs236', 'niwae', 1000), ('test', 'niwae', 5000)], ('model', 'iw'))}   # chapter 8: every recipe
 
 
-def headline_keys(name: str, book: dict) -> list[str]:
-    "The metrics of results file `name` to compare with the book's `book`: `HEADLINE`'s, or each chapter-8 recipe's two likelihood estimates."
-    if HEADLINE[name] is not None: return HEADLINE[name]
-    return [k for k in book['summary'] if k.startswith(('cs236/niwae_1000/', 'test/niwae_5000/'))]
-
-
-def _same(value, text: str) -> bool:
-    "Whether a run's setting `value` is the one a summary key spells `text` ('gw=1' names 1.0, 'model=iwae' names 'iwae')."
-    try: return float(value) == float(text)
-    except (TypeError, ValueError): return str(value) == text
-
-
-def book_runs(results: dict, key: str) -> list[float]:
-    """Each of the book's runs' value of `key`: 'test/nelbo', or with the settings that pick the runs, e.g.
-    'accuracy/gw=1', 'accuracy/labels=600/gw=1', 'cs236/niwae_1000/model=iwae/iw=5'."""
-    parts = key.split('/')
-    metric = '/'.join(p for p in parts if '=' not in p)
-    match = [p.split('=', 1) for p in parts if '=' in p]
-    return [r[metric] for r in results['runs'].values() if metric in r and all(k in r and _same(r[k], v) for k, v in match)]
+def compare(fresh, book, measures, by=()) -> dict:
+    """For each of `measures` (split, measure, eval_iw) and each group of `by` values the book's records `book` hold: this
+    run's mean, the book's summary and the book's runs' values, under a label such as 'test/accuracy/gw=1'."""
+    out = {}
+    for split, measure, iw in measures:
+        b = select(book, split=split, measure=measure, eval_iw=iw)
+        for key, bg in (b.groupby(list(by), sort=True) if by else [((), b)]):
+            where = dict(zip(by, key))
+            f = select(fresh, split=split, measure=measure, eval_iw=iw, **where)
+            if f.empty or bg.empty: continue
+            label = '/'.join([split, bound_name(measure, iw)] + [f'{k}={v:g}' if isinstance(v, float) else f'{k}={v}' for k, v in where.items()])
+            out[label] = {'this_run': float(f['value'].mean()), 'book': summarize(bg['value'].tolist()), 'book_runs': bg['value'].tolist()}
+    return out
 
 
 def merge(old: dict, new: dict) -> dict:
@@ -114,9 +108,7 @@ def main():
     for name in HEADLINE:
         fresh, book = work / 'results' / f'{name}.json', root / 'book' / 'results' / f'{name}.json'
         if not (fresh.exists() and book.exists()): continue
-        f, b = json.loads(fresh.read_text()), json.loads(book.read_text())
-        metrics[name] = {k: {'this_run': f['summary'][k]['mean'], 'book': b['summary'][k], 'book_runs': book_runs(b, k)}
-                         for k in headline_keys(name, b) if k in f['summary'] and k in b['summary']}
+        metrics[name] = compare(frame(json.loads(fresh.read_text())), frame(json.loads(book.read_text())), *HEADLINE[name])
     res = {'minutes': {ch: s / 60 for ch, s in times.items()}, 'total_minutes': total / 60, 'metrics': metrics,
            'settings': {ch: CHAPTERS[ch] + quick.get(ch, []) for ch in a.chapters}, 'quick': a.quick, 'commit': commit,
            'commits': {ch: commit for ch in times},

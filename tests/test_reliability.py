@@ -141,8 +141,8 @@ def test_torn_write_leaves_previous_checkpoint(tmp_path):
 
 def test_bad_papermill_parameter_is_refused(tmp_path):
     for args, msg in [(['-p', 'z', '0'], 'setting z must be an integer >= 1, got 0'),
-                      (['-y', 'iws: [1, 0]'], 'setting iws must be a non-empty list of integers >= 1'),
-                      (['-y', 'seeds: [-1]'], 'setting seeds must be a non-empty list of integers from 0'),
+                      (['-y', 'iws: [1, 0]'], 'setting iws must be a non-empty list, each an integer >= 1'),
+                      (['-y', 'seeds: [-1]'], 'setting seeds must be a non-empty list, each an integer from 0'),
                       (['-p', 'iter_mx', '10'], 'no parameter iter_mx (did you mean iter_max?)')]:
         r = subprocess.run([str(BIN / 'papermill'), 'nbs/01_vae.ipynb', str(tmp_path / 'out.ipynb'), *args,
                             '-p', 'runs_dir', str(tmp_path / 'runs'), '-p', 'results_dir', str(tmp_path / 'res')],

@@ -44,15 +44,19 @@ def test_one_seed_each():
             if 'seeds' in k: assert v == [0], (ch, k, v)
 
 
-def test_book_runs_pick_the_runs_a_key_names():
-    runs = {'model=vae/iw=1/seed=0': {'model': 'vae', 'iw': 1, 'seed': 0, 'cs236/niwae_1000': 97.0},
-            'model=iwae/iw=5/seed=0': {'model': 'iwae', 'iw': 5, 'seed': 0, 'cs236/niwae_1000': 96.0},
-            'model=iwae/iw=5/seed=1': {'model': 'iwae', 'iw': 5, 'seed': 1, 'cs236/niwae_1000': 96.5}}
-    assert reproduction.book_runs({'runs': runs}, 'cs236/niwae_1000/model=iwae/iw=5') == [96.0, 96.5]
-    assert reproduction.book_runs({'runs': runs}, 'cs236/niwae_1000/model=vae/iw=1') == [97.0]
-    assert reproduction.book_runs({'runs': runs}, 'cs236/niwae_1000') == [97.0, 96.0, 96.5]
-    ss = {'gw=1.0/seed=0': {'gw': 1.0, 'labels': 600, 'accuracy': 0.9}, 'gw=0.0/seed=0': {'gw': 0.0, 'labels': 600, 'accuracy': 0.8}}
-    assert reproduction.book_runs({'runs': ss}, 'accuracy/labels=600/gw=1') == [0.9]
+def test_compare_picks_the_runs_of_each_recipe():
+    from vaebook.records import frame
+    rec = lambda runs: frame({'runs': runs, 'settings': {}})
+    book = rec({'a': {'model': 'vae', 'iw': 1, 'seed': 0, 'cs236/niwae_1000': 97.0},
+                'b': {'model': 'iwae', 'iw': 5, 'seed': 0, 'cs236/niwae_1000': 96.0},
+                'c': {'model': 'iwae', 'iw': 5, 'seed': 1, 'cs236/niwae_1000': 96.5}})
+    fresh = rec({'a': {'model': 'iwae', 'iw': 5, 'seed': 0, 'cs236/niwae_1000': 96.1}})
+    out = reproduction.compare(fresh, book, [('cs236', 'niwae', 1000), ('test', 'niwae', 5000)], ('model', 'iw'))
+    assert list(out) == ['cs236/niwae_1000/model=iwae/iw=5'], out   # only what both hold
+    v = out['cs236/niwae_1000/model=iwae/iw=5']
+    assert v['this_run'] == 96.1 and v['book_runs'] == [96.0, 96.5] and v['book']['n'] == 2 and abs(v['book']['mean'] - 96.25) < 1e-12
+    ss = rec({'x': {'gw': 1.0, 'labels': 600, 'accuracy': 0.9}, 'y': {'gw': 0.0, 'labels': 600, 'accuracy': 0.8}})
+    assert reproduction.compare(ss, ss, [('test', 'accuracy', None)], ('labels', 'gw'))['test/accuracy/labels=600/gw=1']['book_runs'] == [0.9]
 
 
 def test_merge_keeps_earlier_chapters():

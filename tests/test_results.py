@@ -2,6 +2,7 @@
 import json
 import pytest
 from conftest import ROOT
+from vaebook.records import frame, select, stat, table
 
 KEYS = ['cs236/nelbo', 'cs236/kl', 'cs236/rec', 'cs236/niwae_1', 'cs236/niwae_10', 'cs236/niwae_100', 'cs236/niwae_1000',
         'test/nelbo', 'test/kl', 'test/rec', 'test/niwae_1000', 'test/niwae_5000']
@@ -12,18 +13,18 @@ def test_results_file(model):
     f = ROOT / 'book' / 'results' / f'{model}.json'
     assert f.exists(), f'{f} missing: run nbs/0*_{model}.ipynb with papermill (see book/reproduce.md)'
     r = json.loads(f.read_text())
-    s = r['summary']
+    df = frame(r)
     assert r['settings']['schedule'] == ('cosine' if 'cosine' in model else 'constant')
     for k in KEYS if 'cosine' not in model else KEYS[:-1]:
-        assert {'mean', 'sem', 'n'} <= set(s[k]), k
-        if k.startswith('cs236') or k == 'test/niwae_1000': assert s[k]['n'] >= 3, k
+        assert all(k in run for run in r['runs'].values()) or k == 'test/niwae_5000', k   # IWAE-5000: the first seed only
+        if k.startswith('cs236') or k == 'test/niwae_1000': assert len(r['runs']) >= 3, k
     assert r['settings']['iter_max'] == 20000 and r['settings']['z'] == 10
     assert r['commit'] and r['commit'] != 'unknown'
     for p in ('cs236', 'test'):  # nelbo = kl + rec, per seed, up to float rounding
         for run in r['runs'].values():
             assert abs(run[f'{p}/nelbo'] - run[f'{p}/kl'] - run[f'{p}/rec']) < 1e-3
     ks = [1, 10, 100, 1000]
-    means = [s[f'cs236/niwae_{k}']['mean'] for k in ks]
+    means = [stat(df, split='cs236', measure='niwae', eval_iw=k)['mean'] for k in ks]
     assert all(a > b for a, b in zip(means, means[1:])), means   # the bound tightens with k
     for run in r['runs'].values():   # k=5000 is computed for one seed: compare it with that seed's k=1000
         if 'test/niwae_5000' in run: assert run['test/niwae_5000'] < run['test/niwae_1000']
@@ -34,8 +35,8 @@ def test_executed_chapter_matches_results(chapter):
     nb = json.loads((ROOT / 'book' / f'{chapter}.ipynb').read_text())
     assert nb['metadata'].get('papermill', {}).get('exception') in (None, False)
     text = json.dumps(nb['cells'])
-    s = json.loads((ROOT / 'book' / 'results' / f"{chapter.split('_')[1]}.json").read_text())['summary']
-    assert f"{s['cs236/nelbo']['mean']:.2f}" in text   # the page shows the numbers of record
+    df = frame(json.loads((ROOT / 'book' / 'results' / f"{chapter.split('_')[1]}.json").read_text()))
+    assert f"{stat(df, split='cs236', measure='nelbo')['mean']:.2f}" in text   # the page shows the numbers of record
 
 
 def test_headline_is_generated():
@@ -43,8 +44,8 @@ def test_headline_is_generated():
     assert (ROOT / 'book' / '_headline.md').read_text() == headline_markdown(ROOT / 'book' / 'results')
 
 
-def _ssvae_file(name, vary, metrics=('accuracy', 'accuracy_binarized'), iter_max=30000):
-    "Results file `name` of chapter 4, checked for full settings; its summary must be the mean of the runs each key names."
+def _ssvae_file(name, metrics=('accuracy', 'accuracy_binarized'), iter_max=30000):
+    "Results file `name` of chapter 4, checked for full settings, as records."
     f = ROOT / 'book' / 'results' / name
     assert f.exists(), f'{f} missing: run nbs/04_ssvae.ipynb with vaebook-book (see book/reproduce.md)'
     r = json.loads(f.read_text())
@@ -52,35 +53,28 @@ def _ssvae_file(name, vary, metrics=('accuracy', 'accuracy_binarized'), iter_max
     for run in r['runs'].values():
         assert run['iter_max'] == iter_max and run['cw'] == 100 and run['z'] == 64
         assert all(m in run for m in metrics)   # both protocols, every run
-    for key, v in r['summary'].items():
-        metric, *kv = key.split('/')
-        want = {k: float(x) for k, x in (p.split('=') for p in kv)}
-        assert set(want) == set(vary), key
-        vals = [run[metric] for run in r['runs'].values() if all(float(run[k]) == x for k, x in want.items())]
-        assert len(vals) == v['n'] and abs(sum(vals) / len(vals) - v['mean']) < 1e-12, key
-    return r
+    return r, frame(r)
 
 
 def test_ssvae_results():
     "Chapter 4's four files: the reference recipe's gw sweep, the two improved recipes, the labels curve; both protocols."
-    sweep = _ssvae_file('ssvae.json', ('gw',))
-    s = sweep['summary']
+    sweep, df = _ssvae_file('ssvae.json')
     for m in ('accuracy', 'accuracy_binarized'):
-        assert {f'{m}/gw={g}' for g in ('0', '0.001', '0.01', '0.1', '1')} <= set(s)
-        assert s[f'{m}/gw=0']['n'] >= 3 and s[f'{m}/gw=1']['n'] >= 3
+        n = table(select(df, measure=m), by=('gw',))['n'].droplevel(['split', 'measure', 'eval_iw'])
+        assert {0, 0.001, 0.01, 0.1, 1} <= set(n.index) and n[0] >= 3 and n[1] >= 3, n
     assert all(run['schedule'] == 'constant' and run['labels'] == 100 for run in sweep['runs'].values())
-    cos = _ssvae_file('ssvae_cosine.json', ('gw',))
-    assert all(run['schedule'] == 'cosine' for run in cos['runs'].values()) and cos['summary']['accuracy/gw=1']['n'] >= 3
-    more = _ssvae_file('ssvae_long.json', ('gw',), iter_max=60000)   # the second recipe: the reference's, twice as long
-    assert all(run['schedule'] == 'constant' for run in more['runs'].values()) and more['summary']['accuracy/gw=1']['n'] >= 3
-    lab = _ssvae_file('ssvae_labels.json', ('labels', 'gw'))
-    keys = {f'accuracy/labels={n}/gw={g}' for n in (100, 600, 1000, 3000) for g in (0, 1)}
-    assert keys <= set(lab['summary']) and lab['summary']['accuracy/labels=100/gw=1']['n'] >= 3
+    cos, cdf = _ssvae_file('ssvae_cosine.json')
+    assert all(run['schedule'] == 'cosine' for run in cos['runs'].values()) and stat(cdf, measure='accuracy', gw=1)['n'] >= 3
+    more, mdf = _ssvae_file('ssvae_long.json', iter_max=60000)   # the second recipe: the reference's, twice as long
+    assert all(run['schedule'] == 'constant' for run in more['runs'].values()) and stat(mdf, measure='accuracy', gw=1)['n'] >= 3
+    lab, ldf = _ssvae_file('ssvae_labels.json')
+    assert all(stat(ldf, measure='accuracy', labels=n, gw=g) for n in (100, 600, 1000, 3000) for g in (0, 1))
+    assert stat(ldf, measure='accuracy', labels=100, gw=1)['n'] >= 3
     nb = json.loads((ROOT / 'book' / '04_ssvae.ipynb').read_text())
     assert nb['metadata'].get('papermill', {}).get('exception') in (None, False)
     text = json.dumps(nb['cells'])
-    for r, k in ((sweep, 'accuracy/gw=1'), (cos, 'accuracy/gw=1'), (more, 'accuracy/gw=1'), (lab, 'accuracy/labels=3000/gw=1')):
-        assert f"{100 * r['summary'][k]['mean']:.2f}" in text, k
+    for d, where in ((df, {'gw': 1}), (cdf, {'gw': 1}), (mdf, {'gw': 1}), (ldf, {'labels': 3000, 'gw': 1})):
+        assert f"{100 * stat(d, measure='accuracy', **where)['mean']:.2f}" in text, where
 
 
 def test_fsvae_results():
@@ -95,7 +89,7 @@ def test_fsvae_results():
     assert r['settings']['iter_max'] == 20000
     for run in r['runs'].values():
         assert abs(run['test/nelbo'] - run['test/kl'] - run['test/rec']) < 1e-2
-    assert f"{r['summary']['test/nelbo']['mean']:.1f}" in json.dumps(nb['cells'])
+    assert f"{stat(frame(r), split='test', measure='nelbo')['mean']:.1f}" in json.dumps(nb['cells'])
 
 
 def test_latent_results():
@@ -106,11 +100,12 @@ def test_latent_results():
     assert {run['beta'] for run in r['runs'].values()} == {0.25, 0.5, 1.0, 2.0, 4.0}
     for run in r['runs'].values():   # the bound is the true one whatever beta trained the model
         assert abs(run['test/nelbo'] - run['test/kl'] - run['test/rec']) < 1e-2
-    rates = [r['summary'][f'test/kl/beta={b:g}']['mean'] for b in (0.25, 0.5, 1, 2, 4)]
+    df = frame(r)
+    rates = [stat(df, split='test', measure='kl', beta=b)['mean'] for b in (0.25, 0.5, 1, 2, 4)]
     assert rates == sorted(rates, reverse=True), rates   # a heavier KL weight buys a cheaper code
     nb = json.loads((ROOT / 'book' / '07_latent.ipynb').read_text())
     assert nb['metadata']['papermill'].get('exception') in (None, False)
-    assert f"{r['summary']['test/nelbo/beta=1']['mean']:.2f}" in json.dumps(nb['cells'])
+    assert f"{stat(df, split='test', measure='nelbo', beta=1)['mean']:.2f}" in json.dumps(nb['cells'])
 
 
 def test_bench_results():
@@ -147,7 +142,7 @@ def test_performance_chapter_shows_its_files():
 
 
 def test_likelihood_results():
-    "Chapter 8's file: every recipe at full settings, both protocols, IWAE-5000 on every run; the summary is the runs' mean."
+    "Chapter 8's file: every recipe at full settings, both protocols, IWAE-5000 on every run."
     f = ROOT / 'book' / 'results' / 'likelihood.json'
     assert f.exists(), f'{f} missing: run nbs/08_likelihood.ipynb with vaebook-book (see book/reproduce.md)'
     r = json.loads(f.read_text())
@@ -158,17 +153,16 @@ def test_likelihood_results():
         for p in ('cs236', 'test'):
             assert abs(run[f'{p}/nelbo'] - run[f'{p}/kl'] - run[f'{p}/rec']) < 1e-3
         assert run['test/niwae_5000'] < run['test/niwae_1000'] < run['test/nelbo']
-    s = r['summary']
+    df = frame(r)
     groups = {(run['model'], run['iw']) for run in r['runs'].values()}
     assert {('vae', 1), ('iwae', 5), ('iwae', 50), ('gmvae', 1), ('gmiwae', 5), ('vampprior', 1), ('vampprior', 5)} <= groups
     for m, iw in groups:
-        vals = [run['test/niwae_5000'] for run in r['runs'].values() if (run['model'], run['iw']) == (m, iw)]
-        v = s[f'test/niwae_5000/model={m}/iw={iw}']
+        v = stat(df, split='test', measure='niwae', eval_iw=5000, model=m, iw=iw)
         # the recipes the chapter adds have three seeds; the baselines' three are in chapters 1 and 2
-        assert v['n'] == len(vals) >= (1 if iw >= 50 or m in ('vae', 'gmvae') else 3)
-        assert abs(sum(vals) / len(vals) - v['mean']) < 1e-9
-        ks = [s[f'cs236/niwae_{k}/model={m}/iw={iw}']['mean'] for k in (1, 10, 100, 1000)]
+        assert v['n'] >= (1 if iw >= 50 or m in ('vae', 'gmvae') else 3)
+        ks = [stat(df, split='cs236', measure='niwae', eval_iw=k, model=m, iw=iw)['mean'] for k in (1, 10, 100, 1000)]
         assert all(a > b for a, b in zip(ks, ks[1:])), (m, iw, ks)
     nb = json.loads((ROOT / 'book' / '08_likelihood.ipynb').read_text())
     assert nb['metadata'].get('papermill', {}).get('exception') in (None, False)
-    assert f"{s['test/niwae_5000/model=iwae/iw=5']['mean']:.2f}" in json.dumps(nb['cells'])   # the page shows the file's numbers
+    v = stat(df, split='test', measure='niwae', eval_iw=5000, model='iwae', iw=5)
+    assert f"{v['mean']:.2f}" in json.dumps(nb['cells'])   # the page shows the file's numbers

@@ -11,7 +11,8 @@ from tqdm import tqdm
 from .data import eval_set
 
 # %% auto #0
-__all__ = ['IWS', 'evaluate_nelbo', 'evaluate_niwae', 'accuracy', 'panel_keys', 'protocol_bounds', 'summarize']
+__all__ = ['IWS', 'SPLITS', 'MEASURES', 'evaluate_nelbo', 'evaluate_niwae', 'accuracy', 'panel_keys', 'measurement',
+           'protocol_bounds', 'summarize']
 
 # %% ../nbs/00e_evaluation.ipynb #c005
 @torch.no_grad()
@@ -54,6 +55,17 @@ IWS = (1, 10, 100, 1000)  # the importance-sample counts the reference reported
 def panel_keys(proto: str, iws=IWS) -> list[str]:
     "Metric names of one protocol's bounds, e.g. `['cs236/nelbo', ..., 'cs236/niwae_10']`."
     return [f'{proto}/{n}' for n in ('nelbo', 'kl', 'rec')] + [f'{proto}/niwae_{iw}' for iw in iws]
+
+SPLITS = ('cs236', 'test')
+MEASURES = ('nelbo', 'kl', 'rec', 'niwae', 'accuracy', 'accuracy_binarized')
+
+def measurement(key: str) -> dict | None:
+    "The parts of metric name `key` (`split`, `measure`, `eval_iw`), or None if `key` names no metric (a setting, a time)."
+    split, _, name = key.rpartition('/')
+    if not split and name.startswith('accuracy'): split = 'test'   # the SSVAE's accuracies are on the test images
+    measure, _, iw = name.partition('_') if name.startswith('niwae_') else (name, '', '')
+    if split not in SPLITS or measure not in MEASURES or (measure == 'niwae') != iw.isdigit(): return None
+    return {'split': split, 'measure': measure, 'eval_iw': int(iw) if iw else None}
 
 def protocol_bounds(model, proto: str, iws=IWS, ddir=None, have: dict | None = None, progress: bool = False) -> dict:
     "Negative ELBO (with KL and rec) and negative IWAE bounds with each of `iws` samples on protocol `proto`, added to `have`."

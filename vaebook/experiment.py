@@ -8,23 +8,28 @@ import ast, difflib, multiprocessing, time
 from dataclasses import dataclass, field
 import torch
 from .data import writable_dir
-from .training import checkpoint_iteration, run_lock
-from .evaluation import IWS, summarize
-from .registry import DEFAULTS, MODELS, RULES, SettingsError, check_settings, run_name
+from .training import checkpoint_iteration, get_device, run_lock
+from .evaluation import IWS
+from .registry import DEFAULTS, MODELS, RULES, SettingsError, check_like, run_config, run_name
 from .runs import check_fits, evaluate_run, project_path, run_dir, train_run
-from .records import check_record, write_results
+from .records import check_record, frame, write_results
 
 # %% auto #0
-__all__ = ['Experiment', 'setting', 'run_key', 'train_in_parallel', 'run_experiment', 'check_parameters']
+__all__ = ['SHARED', 'WHERE', 'Experiment', 'setting', 'run_key', 'train_in_parallel', 'run_experiment', 'check_parameters',
+           'Chapter', 'by_schedule']
 
 # %% ../nbs/00f_experiment.ipynb #c005
 @dataclass
 class Experiment:
-    "What `run_experiment` returns: per run key, the model, its training log and its metrics; and the summary."
+    "What `run_experiment` returns: per run key, the model and its training log; per run label, its record."
     models: dict = field(default_factory=dict)
     curves: dict = field(default_factory=dict)
     runs: dict = field(default_factory=dict)
-    summary: dict = field(default_factory=dict)
+
+    @property
+    def frame(self):
+        "The runs' records as a table, one row per run and measurement (`vaebook.records.frame`)."
+        return frame({'runs': self.runs})
 
 def setting(config: dict, name: str):
     "A run's value of `name`, or its default where the model has no such setting (a VAE trains on the 1-sample bound)."
@@ -59,20 +64,21 @@ def train_in_parallel(configs: list[dict], runs_dir='runs', resume=True, ddir=No
     return runs
 
 def run_experiment(configs: list[dict], runs_dir='runs', results=None, vary=(), iws=IWS, first_iws=(), test_iws=(), resume=True,
-                   device='cpu', ddir=None, settings: dict | None = None, workers: int = 1, **extra) -> Experiment:
+                   device='cpu', ddir=None, settings: dict | None = None, workers: int = 1, parameters: dict | None = None,
+                   **extra) -> Experiment:
     """Train (or reuse) and evaluate every run of `configs`; write the results file `results` (if given) with the
-    experiment's `settings` and `extra` fields. `first_iws` score the first run's test set, `test_iws` every run's.
+    experiment's settings and `extra` fields: a chapter's `parameters`, overridden by what all runs share, overridden by `settings`. `first_iws` score the first run's test set, `test_iws` every run's.
     On a CPU, `workers` > 1 trains the runs that many at a time first (`train_in_parallel`). Returns an `Experiment`."""
     for c in configs: check_fits(c, device)   # every size, before the first run trains
     label = lambda c: '/'.join([f'{v}={setting(c, v)}' for v in vary] + [f'seed={c["seed"]}']) if vary else str(c['seed'])
     if results is not None:   # where the results may not go, say so before hours of training
         base = {k: v for k, v in configs[0].items() if k != 'seed' and all(c.get(k) == v for c in configs)}
-        settings = {**base, 'seeds': sorted({c['seed'] for c in configs}), **(settings or {}),
+        settings = {**(parameters or {}), **base, 'seeds': sorted({c['seed'] for c in configs}), **(settings or {}),
                     'device': str(device), 'torch': torch.__version__}
         check_record(project_path(results), [label(c) for c in configs], settings)
         writable_dir(project_path(results).parent, 'the results directory', 'choose another results_dir')
     if str(device) == 'cpu': train_in_parallel(configs, runs_dir, resume, ddir, workers)
-    exp, grouped = Experiment(), {}
+    exp = Experiment()
     for i, c in enumerate(configs):
         t0 = time.time()
         model, hist, rd, before = train_run(c, runs_dir, resume=resume, device=device, ddir=ddir)
@@ -80,15 +86,12 @@ def run_experiment(configs: list[dict], runs_dir='runs', results=None, vary=(), 
             metrics = evaluate_run(model, c, rd, ddir, {'cs236': tuple(iws), 'test': tuple(iws) + tuple(test_iws) + (tuple(first_iws) if i == 0 else ())})
         key = run_key(c, vary)
         exp.models[key], exp.curves[key] = model, hist
-        exp.runs[label(c)] = {**{v: setting(c, v) for v in vary}, **{k: v for k, v in c.items() if k != 'model'}, **metrics}
+        exp.runs[label(c)] = {**{v: setting(c, v) for v in vary}, **c, **metrics}
         if hist and 'seconds' in hist[-1]: exp.runs[label(c)]['train_minutes'] = round(hist[-1]['seconds'] / 60, 4)
-        group = '/'.join(f'{v}={setting(c, v):g}' if isinstance(setting(c, v), (int, float)) else f'{v}={setting(c, v)}' for v in vary)
-        for k, v in metrics.items(): grouped.setdefault(k + (f'/{group}' if group else ''), []).append(v)
         how = ('checkpoint reused' if before == c['iter_max'] else f'trained from iteration {before or 0}')
         shown = ', '.join(f'{k} {100 * metrics[k]:.2f}%' if k == 'accuracy' else f'{k} {metrics[k]:.2f}' for k in MODELS[c['model']].headline)
         print(f"{label(c) if vary else f'seed {label(c)}'}: {shown} ({how}; {time.time() - t0:.0f} s)")
-    exp.summary = {k: summarize(v) for k, v in sorted(grouped.items())}
-    if results is not None: write_results(project_path(results), exp.runs, exp.summary, settings, **extra)
+    if results is not None: write_results(project_path(results), exp.runs, settings, **extra)
     return exp
 
 # %% ../nbs/00f_experiment.ipynb #c012
@@ -98,8 +101,12 @@ def _assigned(src: str) -> set[str]:
     except SyntaxError: return set()
     return {t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets if isinstance(t, ast.Name)}
 
-def check_parameters(ns: dict, history: list[str] | None = None):
-    "Refuse papermill parameters the chapter does not declare, then check every declared parameter in `ns`."
+SHARED = {'seeds': ['seed'], 'iws': ['iw'], 'niwae_5000': 'resume'}   # parameters every chapter that has them means alike
+WHERE = ('device', 'data_dir', 'runs_dir', 'results_dir', 'resume', 'workers')   # how and where runs go, not what they compute
+
+def check_parameters(ns: dict, history: list[str] | None = None, rules: dict | None = None):
+    """Refuse papermill parameters the chapter does not declare, then check every parameter in `ns` against `RULES`,
+    `SHARED` and the chapter's `rules`."""
     if history is None:
         try:
             from IPython import get_ipython
@@ -113,5 +120,44 @@ def check_parameters(ns: dict, history: list[str] | None = None):
         if unknown:
             hints = [f"{u} (did you mean {m[0]}?)" if (m := difflib.get_close_matches(u, declared, 1)) else u for u in unknown]
             raise SettingsError(f"this chapter has no parameter {', '.join(hints)}; its parameters are {', '.join(sorted(declared))}")
+    rules = {**SHARED, **(rules or {})}
     for name, v in ns.items():
-        if name in RULES and not (name == 'gw' and v is None): check_settings(**{name: v})   # chapter 4: gw None runs the sweep
+        if name in rules: check_like(name, v, rules[name])
+        elif name in RULES: check_like(name, v, name)
+
+class Chapter:
+    "A chapter's context: its parameters, checked once, and its experiments run with them (`ctx.run(configs, 'vae.json')`)."
+    def __init__(self, ns: dict, rules: dict | None = None, history: list[str] | None = None):
+        self.rules = {**SHARED, **(rules or {})}
+        check_parameters(ns, history, rules)
+        self.parameters = {k: v for k, v in ns.items() if k in self.rules or k in RULES}   # now: a later cell may reuse a name
+
+    def __getitem__(self, name): return self.parameters[name]
+
+    @property
+    def device(self) -> torch.device: return get_device(self.parameters.get('device', 'auto'))
+
+    def results(self, name: str):
+        "Where the chapter's results file `name` goes: `results_dir/name`."
+        return project_path(self.parameters.get('results_dir', 'runs/results'), name)
+
+    def run(self, configs: list[dict], results: str | None = None, **kw) -> Experiment:
+        "`run_experiment` of `configs` with the chapter's runs, data, device and workers, writing `results_dir/results`."
+        p = self.parameters
+        return run_experiment(configs, p.get('runs_dir', 'runs'), None if results is None else self.results(results),
+                              resume=p.get('resume', True), device=self.device, ddir=p.get('data_dir'),
+                              workers=p.get('workers', 1), parameters={k: v for k, v in p.items() if k not in WHERE}, **kw)
+
+# %% ../nbs/00f_experiment.ipynb #c018
+def by_schedule(ctx: Chapter, model: str, **shape) -> dict:
+    """`model` (sized by `shape`) at each of the chapter's `schedules` over its `seeds`, scored with its `iws` (and
+    IWAE-5000 on the first seed of the constant schedule if `niwae_5000`); results `<model>.json` for the constant
+    schedule, `<model>_<schedule>.json` for another. Schedule -> `Experiment`."""
+    exps = {}
+    for schedule in ctx['schedules']:
+        print(f'--- schedule {schedule}')
+        first = [5000] if ctx['niwae_5000'] and schedule == 'constant' else []
+        configs = [run_config(model, **shape, schedule=schedule, iter_max=ctx['iter_max'], seed=s) for s in ctx['seeds']]
+        exps[schedule] = ctx.run(configs, f'{model}.json' if schedule == 'constant' else f'{model}_{schedule}.json',
+                                 iws=ctx['iws'], first_iws=first, settings={'niwae_5000': bool(first)})
+    return exps

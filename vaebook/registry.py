@@ -19,8 +19,8 @@ from .likelihood import vampprior
 from .hierarchy import hvae
 
 # %% auto #0
-__all__ = ['RULES', 'OPTIONAL', 'NET', 'MODELS', 'SHAPE', 'RECIPE', 'DEFAULTS', 'SettingsError', 'check_settings', 'ModelSpec',
-           'net', 'run_config', 'run_name', 'make_model', 'make_batches', 'footprint']
+__all__ = ['RULES', 'OPTIONAL', 'NET', 'MODELS', 'SHAPE', 'RECIPE', 'DEFAULTS', 'SettingsError', 'check_like', 'check_settings',
+           'ModelSpec', 'net', 'run_config', 'run_name', 'make_model', 'make_batches', 'footprint']
 
 # %% ../nbs/00f1_registry.ipynb #c005
 class SettingsError(ValueError):
@@ -34,41 +34,39 @@ def _is_seed(v):
 def _is_labels(v): return _is_int(v, 100) and v % 10 == 0
 def _list_of(ok): return lambda v: isinstance(v, (list, tuple)) and len(v) > 0 and all(ok(x) for x in v)
 
-# name -> (test, what a valid value is)
+# a run's settings and the driver's: name -> (test, what a valid value is). A chapter's own parameters (its lists of
+# seeds, its sweeps) are declared by the chapter beside them, as lists of these or like one of these (chapter 0f)
 RULES = {
-    **{n: (_is_int, 'an integer >= 1') for n in ('iter_max', 'iter_save', 'z', 'z1', 'k', 'batch_size', 'workers', 'longer',
-                                                'epochs', 'compare_batch', 'compare_epochs', 'curve_iw')},
+    **{n: (_is_int, 'an integer >= 1') for n in ('iter_max', 'iter_save', 'z', 'z1', 'k', 'batch_size', 'workers', 'iw', 'width', 'depth')},
     'labels': (_is_labels, 'a multiple of 10, at least 100'),
-    'labels_curve': (_list_of(_is_labels), 'a non-empty list of multiples of 10, each at least 100'),
     'seed': (_is_seed, f'an integer from 0 to {2 ** 32 - 1}'),
-    **{n: (_list_of(_is_seed), f'a non-empty list of integers from 0 to {2 ** 32 - 1}') for n in ('seeds', 'sweep_seeds', 'curve_seeds', 'baseline_seeds', 'big_iw_seeds')},
     **{n: (_is_weight, 'a finite number >= 0') for n in ('gw', 'cw')},
-    'sweep': (_list_of(_is_weight), 'a non-empty list of finite numbers >= 0'),
-    'lr': (lambda v: _is_weight(v) and v > 0, 'a finite number > 0'),
-    'beta': (lambda v: _is_weight(v) and v > 0, 'a finite number > 0'),
-    'betas': (_list_of(lambda v: _is_weight(v) and v > 0), 'a non-empty list of finite numbers > 0'),
-    'iws': (_list_of(_is_int), 'a non-empty list of integers >= 1'),
-    'iw': (_is_int, 'an integer >= 1'),
-    **{n: (_list_of(_is_int), 'a non-empty list of integers >= 1') for n in ('train_iws', 'gmvae_iws', 'vamp_iws')},
-    **{n: (_is_int, 'an integer >= 1') for n in ('width', 'depth')},
+    **{n: (lambda v: _is_weight(v) and v > 0, 'a finite number > 0') for n in ('lr', 'beta', 'eps')},
     'holdout': (lambda v: _is_int(v, 0) and v < 60000, 'an integer from 0 to 59999 (training images held out)'),
     'act': (lambda v: v in ACTIVATIONS, f"one of {', '.join(ACTIVATIONS)}"),
-    'eps': (lambda v: _is_weight(v) and v > 0, 'a finite number > 0'),
     'schedule': (lambda v: v in SCHEDULES, f"one of {', '.join(SCHEDULES)}"),
-    'schedules': (_list_of(lambda v: v in SCHEDULES), f"a non-empty list of {', '.join(SCHEDULES)}"),
     'dataset': (lambda v: v in DATASETS, f"one of {', '.join(DATASETS)}"),
     'device': (lambda v: v in DEVICES, f"one of {', '.join(DEVICES)}"),
-    **{n: (lambda v: isinstance(v, bool), 'True or False') for n in ('resume', 'niwae_5000')},
+    'resume': (lambda v: isinstance(v, bool), 'True or False'),
     'data_dir': (lambda v: v is None or isinstance(v, str) and v != '', 'None or a directory'),
     **{n: (lambda v: isinstance(v, str) and v != '', 'a directory') for n in ('runs_dir', 'results_dir')},
 }
+
+def check_like(name: str, v, like):
+    """Refuse value `v` of `name` unless it is what setting `like` takes; `[like]`: a non-empty list of such values;
+    `(test, want)`: a rule of its own."""
+    if isinstance(like, tuple): ok, want = like
+    elif isinstance(like, list):
+        one, want1 = RULES[like[0]]
+        ok, want = _list_of(one), f'a non-empty list, each {want1}'
+    else: ok, want = RULES[like]
+    if not ok(v): raise SettingsError(f'setting {name} must be {want}, got {v!r}')
 
 def check_settings(**settings):
     "Refuse a setting whose value `RULES` does not allow (`None` is allowed where the caller means 'the default')."
     for name, v in settings.items():
         if name not in RULES: raise SettingsError(f'unknown setting {name!r}')
-        ok, want = RULES[name]
-        if not ok(v): raise SettingsError(f'setting {name} must be {want}, got {v!r}')
+        check_like(name, v, name)
 
 # %% ../nbs/00f1_registry.ipynb #c008
 @dataclass(frozen=True)

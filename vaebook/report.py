@@ -9,10 +9,12 @@ from pathlib import Path
 import numpy as np
 import torch
 from .registry import MODELS
+from .records import frame, select, stat, table
 
 # %% auto #0
-__all__ = ['REFERENCE', 'LITERATURE', 'RECIPES', 'LABELS_LITERATURE', 'FAMILIES', 'fmt', 'verdict', 'metrics_table',
-           'plot_curves', 'show_grid', 'recipe_name', 'best_recipes', 'headline_markdown', 'chapter_box']
+__all__ = ['REFERENCE', 'LITERATURE', 'RECIPES', 'LABELS_LITERATURE', 'FAMILIES', 'fmt', 'bound_name', 'glue', 'verdicts',
+           'verdict', 'metrics_table', 'plot_curves', 'show_grid', 'recipe_name', 'load_frame', 'best_recipes',
+           'headline_markdown', 'chapter_box']
 
 # %% ../nbs/00g_report.ipynb #c005
 REFERENCE = {
@@ -33,21 +35,44 @@ def fmt(s: dict | None, digits: int = 2, scale: float = 1.0) -> str:
     m, e = scale * s['mean'], scale * s['sem']
     return f"{m:.{digits}f} ± {e:.{digits}f}" if s['n'] > 1 else f"{m:.{digits}f}"
 
+def bound_name(measure: str, eval_iw=None) -> str:
+    "A bound's name in tables and in `REFERENCE`: 'nelbo', 'niwae_1000'."
+    return measure if eval_iw is None else f'{measure}_{eval_iw}'
+
+def glue(name: str, value):
+    """Keep `value` under `name` for the page's prose, where `{glue:text}` shows it (myst-nb's glue): numbers in text come
+    from the results. Without myst-nb (no `book` extra) the value is only returned."""
+    try: from myst_nb import glue as keep
+    except ImportError: return value
+    keep(name, value, display=False)
+    return value
+
+def verdicts(exps: dict, reference: dict) -> list[str]:
+    "Per schedule of `exps` (chapters 1 and 2), its CS236 NELBO and NIWAE-1000 over seeds against the reference's, with a `verdict`."
+    lines = []
+    for schedule, e in exps.items():
+        for measure, iw in (('nelbo', None), ('niwae', 1000)):
+            s, key = stat(e.frame, split='cs236', measure=measure, eval_iw=iw), bound_name(measure, iw)
+            if s is None: continue
+            lines.append(f"{schedule:8s} CS236 {key}: {fmt(s)} over {s['n']} seeds; the reference's {reference[key]}: {verdict(s, reference[key])}")
+    return lines
+
 def verdict(s: dict, target: float, lower_is_better: bool = True, scale: float = 1.0, unit: str = 'nats') -> str:
     "Whether the mean of summary `s` (times `scale`) meets `target`, and by how much it misses."
     gap = (scale * s['mean'] - target) * (1 if lower_is_better else -1)
     return 'meets it' if gap <= 0 else f'misses by {gap:.2f} {unit}'
 
 # %% ../nbs/00g_report.ipynb #c010
-def metrics_table(summary: dict, reference: dict | None = None):
-    "Rows nelbo, kl, rec, niwae_k; columns: both protocols (mean ± s.e. over seeds) and the reference's numbers."
+def metrics_table(df, reference: dict | None = None):
+    "Rows nelbo, kl, rec, niwae_k of records `df`; columns: both protocols (mean ± s.e. over seeds) and the reference's numbers."
     import pandas as pd
-    present = {k.split('/')[1] for k in summary}
-    names = [n for n in ('nelbo', 'kl', 'rec') if n in present] + sorted({k.split('/')[1] for k in summary if 'niwae' in k}, key=lambda n: int(n.split('_')[1]))
-    rows = {n: {'CS236 subset (100)': fmt(summary.get(f'cs236/{n}')),
-                'reference (CS236)': f'{reference[n]:.2f}' if reference and n in reference else '',
-                'full test set (10,000)': fmt(summary.get(f'test/{n}')),
-                'seeds': summary.get(f'cs236/{n}', summary.get(f'test/{n}'))['n']} for n in names}
+    t = table(df)
+    rows = {}
+    for (split, measure, iw), s in sorted(t.iterrows(), key=lambda r: (('nelbo', 'kl', 'rec', 'niwae').index(r[0][1]), r[0][2] if pd.notna(r[0][2]) else 0)):
+        n = bound_name(measure, None if pd.isna(iw) else int(iw))
+        row = rows.setdefault(n, {'CS236 subset (100)': '', 'reference (CS236)': f'{reference[n]:.2f}' if reference and n in reference else '',
+                                  'full test set (10,000)': '', 'seeds': int(s['n'])})
+        row['CS236 subset (100)' if split == 'cs236' else 'full test set (10,000)'] = fmt(s.to_dict())
     return pd.DataFrame(rows).T
 
 def plot_curves(curves: dict, title: str, keys=('nelbo', 'kl', 'rec'), smooth: int = 20):
@@ -88,18 +113,23 @@ def recipe_name(model: str, iw: int) -> str:
     "A chapter-8 recipe in a few words, e.g. 'VAE on the 5-sample bound'."
     return MODELS[model].name + (f' on the {iw}-sample bound' if iw > 1 else ', ELBO')
 
+def load_frame(path):
+    "The results file at `path` as records (`vaebook.records.frame`), or None if there is none."
+    path = Path(path)
+    return frame(json.loads(path.read_text())) if path.exists() else None
+
 def best_recipes(results_dir) -> list[dict]:
-    "Per family of `FAMILIES`, its best recipe in `likelihood.json`: `family, model, iw, name` and `stats` (`cs236/niwae_1000`, `test/niwae_5000`)."
-    f = Path(results_dir) / 'likelihood.json'
-    if not f.exists(): return []
-    s, out = json.loads(f.read_text())['summary'], []
+    """Per family of `FAMILIES`, its best recipe in `likelihood.json` by mean CS236 NIWAE-1000: `family, model, iw, name`
+    and `stats` (the summaries of `cs236/niwae_1000` and `test/niwae_5000` over its seeds)."""
+    df, out = load_frame(Path(results_dir) / 'likelihood.json'), []
+    if df is None: return out
+    t = table(select(df, measure='niwae', eval_iw=1000, split='cs236'), by=('model', 'iw'))
     for fam, models in FAMILIES.items():
-        groups = [k.split('/', 2)[2] for k in s if k.startswith('cs236/niwae_1000/') and k.split('/')[2].split('=')[1] in models]
-        if not groups: continue
-        g = min(groups, key=lambda g: s[f'cs236/niwae_1000/{g}']['mean'])
-        model, iw = (part.split('=')[1] for part in g.split('/'))
-        out.append({'family': fam, 'model': model, 'iw': int(iw), 'name': recipe_name(model, int(iw)),
-                    'stats': {k: s[f'{k}/{g}'] for k in ('cs236/niwae_1000', 'test/niwae_5000') if f'{k}/{g}' in s}})
+        mine = t[t.index.get_level_values('model').isin(models)]
+        if mine.empty: continue
+        model, iw = mine['mean'].idxmin()[:2]
+        stats = {f'{split}/niwae_{n}': stat(df, model=model, iw=iw, split=split, measure='niwae', eval_iw=n) for split, n in (('cs236', 1000), ('test', 5000))}
+        out.append({'family': fam, 'model': model, 'iw': int(iw), 'name': recipe_name(model, int(iw)), 'stats': {k: v for k, v in stats.items() if v}})
     return out
 
 # %% ../nbs/00g_report.ipynb #c015
@@ -111,18 +141,18 @@ def headline_markdown(results_dir) -> str:
     long_runs = [r for r in json.loads(lf.read_text())['runs'].values() if r.get('published')] if lf.exists() else []
     rows = ['| model | recipe | metric | CS236 subset (100) | reference (CS236) | full test set (10,000) | literature |',
             '| --- | --- | --- | --- | --- | --- | --- |']
-    for m in ('vae', 'gmvae'):
+    for m in FAMILIES:   # chapters 1 and 2 write one results file per family and recipe
         for suffix, recipe in RECIPES.items():
-            f = results_dir / f'{m}{suffix}.json'
-            if not f.exists(): continue
-            s = json.loads(f.read_text())['summary']
-            for key in ('nelbo', 'kl', 'rec', 'niwae_1000', 'niwae_5000'):
-                if f'cs236/{key}' not in s and f'test/{key}' not in s: continue
+            df = load_frame(results_dir / f'{m}{suffix}.json')
+            if df is None: continue
+            for measure, iw in (('nelbo', None), ('kl', None), ('rec', None), ('niwae', 1000), ('niwae', 5000)):
+                cs, t = (stat(df, split=p, measure=measure, eval_iw=iw) for p in ('cs236', 'test'))
+                if cs is None and t is None: continue
+                key = bound_name(measure, iw)
                 # the published number stands beside the book's own run of its protocol once chapter 9 has one
                 ref, lit = REFERENCE[m].get(key), None if long_runs else LITERATURE.get((m, key))
-                t = s.get(f'test/{key}')
                 test = '–' if t is None else fmt(t) + (f" (n={t['n']})" if t['n'] == 1 else '')
-                rows.append(f"| {m.upper()} | {recipe} | {key} | {fmt(s.get(f'cs236/{key}')) or '–'} | "
+                rows.append(f"| {m.upper()} | {recipe} | {key} | {fmt(cs) or '–'} | "
                             f"{f'{ref:.2f}' if ref else '–'} | {test} | {f'{lit[0]:.2f} ({lit[1]})' if lit else '–'} |")
     for b in best_recipes(results_dir):
         fam, desc = b['family'], b['name']
@@ -143,24 +173,25 @@ def headline_markdown(results_dir) -> str:
     for suffix, recipe in RECIPES.items():
         f = results_dir / f'ssvae{suffix}.json'
         if not f.exists(): continue
-        r = json.loads(f.read_text()); s = r['summary']
+        r = json.loads(f.read_text()); df = frame(r)
         it = r.get('settings', {}).get('iter_max')
         first_iter_max = first_iter_max or it   # the reference recipe's budget (it is listed first)
         name = recipe if it in (None, first_iter_max) else f"{recipe} ({it:,} iterations)"   # another budget says so
         # files written before both protocols were measured hold the binarized protocol's number as 'accuracy'
-        legacy = not any(k.startswith('accuracy_binarized/') for k in s)
-        for key in sorted((k for k in s if k.startswith('accuracy/gw=')), key=lambda k: float(k.split('=')[1])):
-            g = float(key.split('=')[1])
-            grey, binar = (None, s[key]) if legacy else (s[key], s.get('accuracy_binarized' + key[len('accuracy'):]))
+        legacy = select(df, measure='accuracy_binarized').empty
+        for g in sorted(set(select(df, measure='accuracy')['gw'])):
+            a, b = (stat(df, gw=g, measure=m) for m in ('accuracy', 'accuracy_binarized'))
+            grey, binar = (None, a) if legacy else (a, b)
             ref = REFERENCE['ssvae'].get(g)
             rows.append(f"| SSVAE | {name} | {g:g} | {fmt(grey, 1, scale=100) or '–'} | {fmt(binar, 1, scale=100) or '–'} | "
-                        f"{s[key]['n']} | {f'{ref:.1f}' if ref else '–'} | {f'{lit[0]:.2f} ({lit[1]})' if g == 1 else '–'} |")
+                        f"{a['n']} | {f'{ref:.1f}' if ref else '–'} | {f'{lit[0]:.2f} ({lit[1]})' if g == 1 else '–'} |")
     if len(rows) > 2: out += '\n' + '\n'.join(rows) + '\n'
     f = results_dir / 'fsvae.json'
     if f.exists():
-        r = json.loads(f.read_text()); s = r['summary']
-        parts = ', '.join(f"{k} {fmt(s[f'test/{k}'], 1)}" for k in ('nelbo', 'kl', 'rec'))
-        out += (f"\nFSVAE on {r['settings']['dataset']} ({r['settings']['iter_max']:,} iterations, {s['test/nelbo']['n']} seed): "
+        r = json.loads(f.read_text()); df = frame(r)
+        s = {k: stat(df, split='test', measure=k) for k in ('nelbo', 'kl', 'rec')}
+        parts = ', '.join(f"{k} {fmt(v, 1)}" for k, v in s.items())
+        out += (f"\nFSVAE on {r['settings']['dataset']} ({r['settings']['iter_max']:,} iterations, {s['nelbo']['n']} seed): "
                 f"test {parts} nats per image.\n")
     return out
 
