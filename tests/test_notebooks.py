@@ -167,16 +167,21 @@ def test_quick_profile_runs_every_chapter_outside_the_book(mnist_dir):
     # the quick results are where the quick chapters put them, and the small budgets reached the runs
     res = json.loads((ROOT / QUICK / 'book' / 'results' / 'ssvae_labels.json').read_text())
     assert {r['iter_max'] for r in res['runs'].values()} == {300} and {r['labels'] for r in res['runs'].values()} == {100, 600}
+    # the runs' records became the page's run log, collapsed, and left nothing behind in the reading flow
+    nb = json.loads((ROOT / QUICK / 'book' / '01_vae.ipynb').read_text())
+    logs = [c for c in nb['cells'] if 'run-log' in c['metadata'].get('tags', [])]
+    assert logs and all('trained from iteration 0' in ''.join(c['outputs'][0]['text']) for c in logs), logs
+    assert not [o for c in nb['cells'] for o in c.get('outputs', []) if 'vaebook' in o.get('metadata', {})]
 
 
 @pytest.mark.parametrize('chapter', CHAPTERS)
 def test_every_glued_number_in_prose_is_glued_by_the_chapter(chapter):
-    "A number the prose shows through `{glue:text}` is kept by a `glue(...)` call of the same chapter (f-string names match any value)."
+    "A number the prose shows through `{glue:text}` is kept by a `glue...(name, ...)` call of the same chapter (f-string names match any value)."
     import re
     nb = json.loads((ROOT / 'nbs' / f'{chapter}.ipynb').read_text())
     prose = ' '.join(''.join(c['source']) for c in nb['cells'] if c['cell_type'] == 'markdown')
     code = ' '.join(''.join(c['source']) for c in nb['cells'] if c['cell_type'] == 'code')
     wanted = set(re.findall(r'\{glue:text\}`([A-Za-z0-9_]+)', prose))
-    kept = [re.sub(r'\\\{[^}]*\\\}', '.+', re.escape(n)) for n in re.findall(r"glue\(f?'([^']+)'", code)]
+    kept = [re.sub(r'\\\{[^}]*\\\}', '.+', re.escape(n)) for n in re.findall(r"glue\w*\(f?'([^']+)'", code)]
     missing = {w for w in wanted if not any(re.fullmatch(k, w) for k in kept)}
     assert not missing, f'{chapter}: prose shows {missing}, which no glue(...) keeps'

@@ -4,13 +4,13 @@
 
 # %% ../nbs/00i_book.ipynb #c003
 from __future__ import annotations
-import argparse, os, re, shutil, signal, subprocess, sys, time
+import argparse, json, os, re, shutil, signal, subprocess, sys, time
 from pathlib import Path
 from .report import headline_markdown
 
 # %% auto #0
-__all__ = ['CHAPTERS', 'FOUNDATIONS', 'PAGES', 'READS_ONLY', 'BOOK_PARAMS', 'QUICK', 'QUICK_PARAMS', 'RUN_LOG', 'TEST_CALLS',
-           'QUICK_NOTE', 'chapter_params', 'run_chapter', 'prepare_for_book', 'dedupe_inline_scripts', 'build_book',
+__all__ = ['CHAPTERS', 'FOUNDATIONS', 'PAGES', 'READS_ONLY', 'BOOK_PARAMS', 'QUICK', 'QUICK_PARAMS', 'TEST_CALLS', 'QUICK_NOTE',
+           'chapter_params', 'run_chapter', 'prepare_for_book', 'dedupe_inline_scripts', 'build_book',
            'stage_quick_book', 'mark_quick', 'main']
 
 # %% ../nbs/00i_book.ipynb #c005
@@ -64,8 +64,6 @@ def run_chapter(root: Path, ch: str, params: list[str], env: dict | None = None,
     return r
 
 # %% ../nbs/00i_book.ipynb #c007
-# run_experiment's one line per run, and train_in_parallel's per run trained in a worker
-RUN_LOG = re.compile(r'^.*(\((checkpoint reused|trained from iteration \d+)[;)].*|: trained in a worker process \(\d+ s\))$')
 TEST_CALLS = re.compile(r'^\s*(test_eq|test_close|test_fail|test_ne|assert)\b', re.M)
 
 def prepare_for_book(path):
@@ -90,14 +88,10 @@ def prepare_for_book(path):
         if any('hide' in l or 'default_exp' in l for l in directives) or 'nbdev_export' in c.source: tags.add('remove-cell')
         c.source = '\n'.join(body).strip('\n')
         log = []
-        if 'run-log' not in tags:
-            for o in c.outputs:
-                if o.output_type == 'stream' and o.name == 'stdout':
-                    lines = o.text.splitlines(True)
-                    is_log = [bool(RUN_LOG.match(l.rstrip('\n'))) for l in lines]
-                    log += [l for l, g in zip(lines, is_log) if g]
-                    o.text = ''.join(l for l, g in zip(lines, is_log) if not g)
-            c.outputs = [o for o in c.outputs if not (o.output_type == 'stream' and not o.text)]
+        if 'run-log' not in tags:   # the runs' records (`vaebook.runs.log_run`): outputs marked as such, whatever they say
+            is_log = lambda o: o.output_type == 'display_data' and 'vaebook' in o.get('metadata', {})
+            log = [o.data['text/plain'] + '\n' for o in c.outputs if is_log(o)]
+            c.outputs = [o for o in c.outputs if not is_log(o)]
         exported = any('export' in l for l in directives)   # decided on the outputs left once the log is out: a second pass agrees
         if not exported and not c.outputs and TEST_CALLS.search(c.source) and not tags & {'parameters', 'remove-cell'}:
             tags.add('hide-input')   # an inline test: one click away, out of the reading flow
@@ -168,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument('--skip-run', action='store_true', help='build from the executed copies already in book/')
     p.add_argument('--chapters', nargs='*', default=list(PAGES), help='which chapters to run (default: all, chapter 0 first)')
     p.add_argument('--device', choices=('auto', 'cpu', 'gpu'), default='auto', help="papermill parameter 'device' for every chapter")
+    p.add_argument('--events', default=None, help='also write one JSON line per chapter run (chapter, minutes, exit status) to this file')
     p.add_argument('--quick', action='store_true', help=f'small budgets, everything written under {QUICK}/ (book/ is only read): '
                    'a check that every chapter runs, in minutes; its numbers are not results')
     a = p.parse_args(argv)
@@ -187,7 +182,11 @@ def main(argv: list[str] | None = None) -> int:
         for ch in ([] if a.skip_run else a.chapters):
             print(f'running {ch} ...', flush=True)
             t = time.perf_counter()
-            if run_chapter(root, ch, chapter_params(ch, a.device, a.quick), env, dest=site / 'book'):
+            r = run_chapter(root, ch, chapter_params(ch, a.device, a.quick), env, dest=site / 'book')
+            if a.events:   # a record per chapter for the tools that time the book (bench/quick_profile.py)
+                with open(a.events, 'a') as f:
+                    f.write(json.dumps({'chapter': ch, 'minutes': (time.perf_counter() - t) / 60, 'returncode': r, 'quick': a.quick}) + '\n')
+            if r:
                 say(f"chapter {ch} failed; {where}/{ch}.ipynb is unchanged, the failed copy is "
                     f"{root / 'runs' / 'book-execution' / f'{ch}.ipynb'}"); return 1
             if a.quick: mark_quick(site / 'book' / f'{ch}.ipynb')

@@ -11,7 +11,7 @@ from .data import writable_dir
 from .training import checkpoint_iteration, get_device, run_lock
 from .evaluation import IWS
 from .registry import DEFAULTS, MODELS, RULES, SettingsError, check_like, run_config, run_name
-from .runs import check_fits, evaluate_run, project_path, run_dir, train_run
+from .runs import check_fits, evaluate_run, log_run, project_path, run_dir, train_run
 from .records import check_record, frame, write_results
 
 # %% auto #0
@@ -60,7 +60,7 @@ def train_in_parallel(configs: list[dict], runs_dir='runs', resume=True, ddir=No
     from vaebook.experiment import _train_one   # the package's copy: a spawned worker imports it by name
     with multiprocessing.get_context('spawn').Pool(n) as pool:   # spawn: no copy of the parent's threads and locks
         for c, secs in zip(runs, pool.imap(_train_one, jobs)):
-            print(f'{run_name(c)}: trained in a worker process ({secs:.0f} s)')
+            log_run(f'{run_name(c)}: trained in a worker process ({secs:.0f} s)', run=run_name(c), trained_in='worker', seconds=secs)
     return runs
 
 def run_experiment(configs: list[dict], runs_dir='runs', results=None, vary=(), iws=IWS, first_iws=(), test_iws=(), resume=True,
@@ -90,7 +90,8 @@ def run_experiment(configs: list[dict], runs_dir='runs', results=None, vary=(), 
         if hist and 'seconds' in hist[-1]: exp.runs[label(c)]['train_minutes'] = round(hist[-1]['seconds'] / 60, 4)
         how = ('checkpoint reused' if before == c['iter_max'] else f'trained from iteration {before or 0}')
         shown = ', '.join(f'{k} {100 * metrics[k]:.2f}%' if k == 'accuracy' else f'{k} {metrics[k]:.2f}' for k in MODELS[c['model']].headline)
-        print(f"{label(c) if vary else f'seed {label(c)}'}: {shown} ({how}; {time.time() - t0:.0f} s)")
+        log_run(f"{label(c) if vary else f'seed {label(c)}'}: {shown} ({how}; {time.time() - t0:.0f} s)", run=run_name(c),
+                label=label(c), reused=before == c['iter_max'], trained_from=before or 0, seconds=time.time() - t0)
     if results is not None: write_results(project_path(results), exp.runs, settings, **extra)
     return exp
 

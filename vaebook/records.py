@@ -88,6 +88,9 @@ def stat(df, **where) -> dict | None:
 
 def table(df, by=()):
     "Mean, standard error and count of every measurement over the runs that share `by`: one row per `(*by, split, measure, eval_iw)`."
+    import pandas as pd
     keys = [*by, 'split', 'measure', 'eval_iw']
+    if df.empty:   # nothing selected (a quick run scored no IWAE-1000): an empty table, not an error
+        return pd.DataFrame({'mean': [], 'sem': [], 'n': []}, index=pd.MultiIndex.from_tuples([], names=keys)).astype({'n': int})
     g = df.groupby(keys, dropna=False, sort=True)['value']
     return g.apply(lambda v: summarize(v.tolist())).unstack().astype({'n': int})

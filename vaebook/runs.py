@@ -14,8 +14,8 @@ from .evaluation import IWS, accuracy, evaluate_nelbo, panel_keys, protocol_boun
 from .registry import MODELS, OPTIONAL, SHAPE, SettingsError, footprint, make_batches, make_model, run_name
 
 # %% auto #0
-__all__ = ['run_dir', 'project_path', 'free_memory', 'check_fits', 'RunExists', 'train_run', 'continued_from', 'make_monitor',
-           'load_run', 'evaluate_run']
+__all__ = ['run_dir', 'project_path', 'free_memory', 'check_fits', 'log_run', 'RunExists', 'train_run', 'continued_from',
+           'make_monitor', 'load_run', 'evaluate_run']
 
 # %% ../nbs/00f2_runs.ipynb #c005
 def run_dir(config: dict, runs_dir='runs') -> Path:
@@ -48,6 +48,18 @@ def check_fits(config: dict, device='cpu'):
 
 
 # %% ../nbs/00f2_runs.ipynb #c008
+def log_run(line: str, **event):
+    """Tell the reader `line` about a run (trained, reused, continued). In a Jupyter kernel it is also a record: an output
+    whose metadata holds `event` under 'vaebook', so the book builder finds a chapter's run log by what it is, not by
+    the words of the line. Elsewhere (the command line, the inline tests) it is printed."""
+    try:
+        from IPython import get_ipython
+        kernel = getattr(get_ipython(), 'kernel', None)
+    except ImportError: kernel = None
+    if kernel is None: print(line); return
+    from IPython.display import display
+    display({'text/plain': line}, raw=True, metadata={'vaebook': {'event': 'run', **event}})
+
 class RunExists(RuntimeError):
     "A run directory already holds a checkpoint and neither resuming nor overwriting was asked for."
 
@@ -74,8 +86,9 @@ def train_run(config: dict, runs_dir='runs', resume: bool = True, overwrite: boo
             for snap in src.parent.glob('checkpoint_*.pt'):   # the stage ends the shorter run kept are this run's too
                 save_checkpoint(rd / snap.name, **{**load_checkpoint(snap), 'config': config})
             before = state['iteration']
-            print(f"{rd.name}: starts from the finished {src.parent.name} (trained from iteration {before}; "
-                  f"at a {config['schedule']} rate their first {before} iterations are the same)")
+            log_run(f"{rd.name}: starts from the finished {src.parent.name} (trained from iteration {before}; "
+                    f"at a {config['schedule']} rate their first {before} iterations are the same)",
+                    run=rd.name, continued_from=src.parent.name, iteration=before)
         seed_everything(config['seed'])
         model = make_model(config)
         hist = train(model, batches, rd, iter_max=config['iter_max'], iter_save=iter_save, lr=config['lr'], config=config,
