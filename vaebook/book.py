@@ -137,6 +137,11 @@ def stage_quick_book(root: Path) -> Path:
     stage = root / QUICK
     (stage / 'book' / 'results').mkdir(parents=True, exist_ok=True)
     for f in ('_config.yml', '_toc.yml'): shutil.copy(root / f, stage / f)
+    import yaml   # a quick run measures less than the prose quotes (no IWAE-5000, fewer recipes): its missing numbers are no error
+    cfg = yaml.safe_load((stage / '_config.yml').read_text()) or {}
+    sc = cfg.setdefault('sphinx', {}).setdefault('config', {})
+    sc['suppress_warnings'] = [*sc.get('suppress_warnings', []), 'mystnb.glue']
+    (stage / '_config.yml').write_text(yaml.safe_dump(cfg, sort_keys=False))
     for f in (root / 'book').iterdir():   # the text pages, the bibliography, the style sheet: not the results or chapters
         if f.is_dir() and f.name != 'results': shutil.copytree(f, stage / 'book' / f.name, dirs_exist_ok=True)
         elif f.is_file() and f.suffix != '.ipynb' and f.name != '_headline.md': shutil.copy(f, stage / 'book' / f.name)

@@ -42,6 +42,7 @@ def bound_name(measure: str, eval_iw=None) -> str:
 def glue(name: str, value):
     """Keep `value` under `name` for the page's prose, where `{glue:text}` shows it (myst-nb's glue): numbers in text come
     from the results. Without myst-nb (no `book` extra) the value is only returned."""
+    if isinstance(value, np.generic): value = value.item()   # myst-nb formats what repr() gives: 'np.float64(1.5)' it cannot
     try: from myst_nb import glue as keep
     except ImportError: return value
     keep(name, value, display=False)
