@@ -16,7 +16,7 @@ __all__ = ['CHAPTERS', 'FOUNDATIONS', 'PAGES', 'READS_ONLY', 'BOOK_PARAMS', 'QUI
 # %% ../nbs/00i_book.ipynb #c005
 CHAPTERS = ('01_vae', '02_gmvae', '03_iwae', '04_ssvae', '05_fsvae', '06_performance', '07_latent', '08_likelihood', '09_literature', '10_hierarchy')
 # chapter 0: the foundation notebooks, executed as they are (their inline tests are their content)
-FOUNDATIONS = ('00a_data', '00b_distributions', '00c_networks', '00d_training', '00e_evaluation', '00f1_registry',
+FOUNDATIONS = ('00a_data', '00a1_devices', '00b_distributions', '00c_networks', '00d_training', '00e_evaluation', '00f1_registry',
                '00f2_runs', '00f3_records', '00f_experiment',
                '00g_report', '00h_cli', '00i_book')
 PAGES = FOUNDATIONS + CHAPTERS   # every notebook of the site, in the order vaebook-book runs them

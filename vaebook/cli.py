@@ -7,7 +7,8 @@ from __future__ import annotations
 import argparse, math, signal, sys
 from .data import DATASETS, DataError
 from .training import (CheckpointError, Interrupted, RunBusy, SCHEDULES, STOP_SIGNALS, TrainingDiverged,
-                              checkpoint_iteration, get_device, run_lock)
+                              checkpoint_iteration, run_lock)
+from .devices import get_device
 from .evaluation import IWS
 from .networks import ACTIVATIONS
 from .registry import DEFAULTS, MODELS, OPTIONAL, RULES, SettingsError, run_config
@@ -65,6 +66,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument('--seed', '--run', type=_int_at_least(0), default=0, help='random seed (the reference calls it --run)')
     p.add_argument('--overwrite', action='store_true', help='replace the run\'s existing checkpoint')
     p.add_argument('--resume', action='store_true', help='continue (or reuse) the run\'s existing checkpoint')
+    p.add_argument('--cross-device', action='store_true', help='continue or reuse a run made on another kind of device (refused otherwise)')
     p.add_argument('--dataset', choices=DATASETS, default='svhn', help='FSVAE data')
     p.add_argument('--data-dir', default=None, help='directory holding MNIST/raw (default: $VAEBOOK_DATA, else download)')
     p.add_argument('--runs-dir', default='runs', help='where run directories go')
@@ -138,10 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if a.train:
             model, _, _, before = train_run(config, a.runs_dir, resume=a.resume, overwrite=a.overwrite, device=device,
-                                            ddir=a.data_dir, iter_save=a.iter_save, progress=True)
+                                            ddir=a.data_dir, iter_save=a.iter_save, progress=True, cross_device=a.cross_device)
             done = 'reused the finished run' if before == a.iter_max else f'trained {a.model} for {a.iter_max} iterations'
             print(f'{done}; checkpoint {ckpt}')
-        else: model = load_run(config, a.runs_dir, device)
+        else: model = load_run(config, a.runs_dir, device, cross_device=a.cross_device)
         training = False
         if a.iwae:
             with run_lock(rd): metrics = evaluate_run(model, config, rd, a.data_dir, {'cs236': IWS})

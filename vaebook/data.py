@@ -145,7 +145,7 @@ def cs236_indices(split: str, ddir=None) -> torch.Tensor:
     "Positions in the official `split` of the 100 CS236 images (digit 0..9, table order): `(100,)` int64."
     table = {'test': CS236_TEST_IDX, 'train': CS236_TRAIN_IDX}[split]
     _, y = load_mnist(split, ddir)
-    return torch.cat([torch.nonzero(y == d).squeeze(1)[torch.tensor(row)] for d, row in enumerate(table)])
+    return torch.cat([torch.nonzero(y == d).squeeze(1)[torch.tensor(row, device='cpu')] for d, row in enumerate(table)])
 
 def cs236_subset(split: str = 'test', ddir=None) -> tuple[torch.Tensor, torch.Tensor]:
     "The CS236 subset of `split`: grey `X: (100, 784)` and labels `y: (100,)`; the test subset is what the protocol binarizes."
@@ -175,8 +175,8 @@ class Batches:
     def indices(self, i: int) -> torch.Tensor:
         epoch, j = divmod(i, self.per_epoch)
         if epoch != self._epoch:
-            g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-            self._epoch, self._perm = epoch, torch.randperm(len(self.X), generator=g)
+            g = torch.Generator('cpu').manual_seed(self.seed * 1_000_003 + epoch)
+            self._epoch, self._perm = epoch, torch.randperm(len(self.X), generator=g, device='cpu')
         return self._perm[j * self.bs:(j + 1) * self.bs]
 
     def __call__(self, i: int):
@@ -209,10 +209,10 @@ def load_svhn(split: str = 'train', ddir=None) -> tuple[torch.Tensor, torch.Tens
 def colored_mnist(split: str = 'train', ddir=None, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     "MNIST padded to 32x32 and painted with random colours: `X: (n, 3072)` in [0, 1], channel-major; `y: (n,)`."
     X, y = load_mnist(split, ddir)
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator('cpu').manual_seed(seed)
     n = len(X)
     grey = torch.nn.functional.pad(X.reshape(n, 1, 28, 28), (2, 2, 2, 2))
-    fg, bg = torch.rand(n, 3, 1, 1, generator=g), torch.rand(n, 3, 1, 1, generator=g)
+    fg, bg = (torch.rand(n, 3, 1, 1, generator=g, device='cpu') for _ in range(2))
     far = (fg - bg).abs().sum(1, keepdim=True) < 0.6  # keep the digit legible: push similar colours apart
     fg = torch.where(far, 1 - bg, fg)
     return (grey * fg + (1 - grey) * bg).reshape(n, 3072), y
@@ -232,20 +232,20 @@ def labelled_indices(labels: int = 100, ddir=None) -> torch.Tensor:
     if labels < 100 or labels % 10: raise ValueError(f'labels must be a multiple of 10 and at least 100, not {labels}')
     _, y = load_mnist('train', ddir)
     base = cs236_indices('train', ddir)
-    pool = torch.ones(VALIDATION[0], dtype=torch.bool); pool[base[base < VALIDATION[0]]] = False
-    g, extra = torch.Generator().manual_seed(LABEL_SEED), []
+    pool = torch.ones(VALIDATION[0], dtype=torch.bool, device='cpu'); pool[base[base < VALIDATION[0]]] = False
+    g, extra = torch.Generator('cpu').manual_seed(LABEL_SEED), []
     for d in range(10):
         cand = torch.nonzero(pool & (y[:VALIDATION[0]] == d)).squeeze(1)
         need = labels // 10 - 10
         if need > len(cand):   # the data's limit, not a setting's: a DataError, which the CLI and the chapters report in one line
             raise DataError(f'labels must be at most {10 * (len(cand) + 10)} (the labelled images a tenth per digit can hold), not {labels}')
-        extra.append(cand[torch.randperm(len(cand), generator=g)[:need]])
+        extra.append(cand[torch.randperm(len(cand), generator=g, device='cpu')[:need]])
     return torch.cat([base, *extra])
 
 def validation_set(ddir=None) -> tuple[torch.Tensor, torch.Tensor]:
     "Grey training images `x: (n, 784)` and labels `y: (n,)` no run learns a label from: positions 50,000-59,999 less the CS236 ones."
     X, y = load_mnist('train', ddir)
-    keep = torch.ones(len(X), dtype=torch.bool); keep[:VALIDATION[0]] = False; keep[cs236_indices('train', ddir)] = False
+    keep = torch.ones(len(X), dtype=torch.bool, device='cpu'); keep[:VALIDATION[0]] = False; keep[cs236_indices('train', ddir)] = False
     return X[keep], y[keep]
 
 def labelled_batches(batch_size: int = 100, seed: int = 0, ddir=None, labels: int = 100):

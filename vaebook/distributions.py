@@ -6,6 +6,8 @@
 from __future__ import annotations
 import math
 import torch
+import torch.nn.functional as F
+from .devices import reduced_matmul
 
 # %% auto #0
 __all__ = ['LOG_2PI', 'sample_gaussian', 'log_normal', 'softplus', 'log_normal_mixture', 'kl_normal', 'kl_cat',
@@ -43,7 +45,7 @@ class _Softplus(torch.autograd.Function):
 
 def softplus(h: torch.Tensor) -> torch.Tensor:
     "log(1 + e^h) elementwise, stable for any `h`, with vectorised kernels; like `F.softplus` (first derivatives)."
-    return _Softplus.apply(h)
+    return _Softplus.apply(h) if h.device.type == 'cpu' else F.softplus(h)
 
 # %% ../nbs/00b_distributions.ipynb #c011
 def _mixture_forward(z, m, v):
@@ -51,7 +53,11 @@ def _mixture_forward(z, m, v):
     d = m.shape[-1]
     iv = v.reciprocal()
     c = -0.5 * (LOG_2PI * d + v.log().sum(-1) + (m * m * iv).sum(-1))                        # (K,)
-    logn = torch.addmm(c, torch.cat([z * z, z], 1), torch.cat([-0.5 * iv, m * iv], 1).T)    # (N, K)
+    a, b = torch.cat([z * z, z], 1), torch.cat([-0.5 * iv, m * iv], 1).T
+    if z.dtype == torch.float32 and reduced_matmul(z.device):
+        # TF32 (or bf16) would round the inputs of a product whose terms cancel: about a nat off per point
+        logn = torch.addmm(c.double(), a.double(), b.double()).float()
+    else: logn = torch.addmm(c, a, b)                                                    # (N, K)
     mx = logn.amax(1, keepdim=True)
     r = (logn - mx).exp()   # not in place: under torch.func.vmap the forward's own operations are recorded
     s = r.sum(1, keepdim=True)
@@ -104,6 +110,7 @@ def kl_cat(q: torch.Tensor, log_q: torch.Tensor, log_p: torch.Tensor) -> torch.T
 # %% ../nbs/00b_distributions.ipynb #c017
 def _sum_log_sigmoid(u: torch.Tensor) -> torch.Tensor:
     "sum of log sigmoid(u) over the last axis for `u >= 0`, overwriting `u`."
+    if u.device.type != 'cpu': return F.logsigmoid(u).sum(-1)   # one fused kernel off the CPU
     p = u.sigmoid_()
     if p.shape[-1] % 16 == 0: p = p.view(*p.shape[:-1], -1, 16).prod(-1)
     return p.log_().sum(-1)

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 from .data import eval_set
+from .devices import GPU_CHUNK_ROWS
 
 # %% auto #0
 __all__ = ['IWS', 'SPLITS', 'MEASURES', 'evaluate_nelbo', 'evaluate_niwae', 'accuracy', 'panel_keys', 'measurement',
@@ -26,19 +27,20 @@ def evaluate_nelbo(model, x: torch.Tensor, repeat: int = 1, batch: int = 10000, 
     yr = None if y is None else y.repeat(repeat)
     for s in range(0, len(xr), batch):
         args = (xr[s:s + batch].to(dev),) + (() if yr is None else (yr[s:s + batch].to(dev),))
-        tot += torch.stack([t.double().cpu() for t in model.negative_elbo_bound(*args)]) * len(args[0])
+        tot += torch.stack([t.cpu().double() for t in model.negative_elbo_bound(*args)]) * len(args[0])   # MPS has no float64
         n += len(args[0])
     return dict(zip(('nelbo', 'kl', 'rec'), (tot / n).tolist()))
 
 @torch.no_grad()
-def evaluate_niwae(model, x: torch.Tensor, iw: int, batch: int = 100) -> float:
-    "Mean negative IWAE bound with `iw` samples over images `x: (n, d)`, `batch` images at a time."
+def evaluate_niwae(model, x: torch.Tensor, iw: int, batch: int | None = None) -> float:
+    "Mean negative IWAE bound with `iw` samples over images `x: (n, d)`, `batch` images at a time (default: 100 on a CPU, more on a GPU)."
     model.eval()
     dev = next(model.parameters()).device
+    batch = batch or (100 if dev.type == 'cpu' else max(100, GPU_CHUNK_ROWS // iw))   # a GPU's chunks hold many images' draws
     tot = 0.0
     for s in range(0, len(x), batch):
         xb = x[s:s + batch].to(dev)
-        tot += model.negative_iwae_bound(xb, iw)[0].double().item() * len(xb)
+        tot += model.negative_iwae_bound(xb, iw)[0].item() * len(xb)
     return tot / len(x)
 
 @torch.no_grad()

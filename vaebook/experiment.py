@@ -8,10 +8,11 @@ import ast, difflib, multiprocessing, time
 from dataclasses import dataclass, field
 import torch
 from .data import writable_dir
-from .training import checkpoint_iteration, get_device, run_lock
+from .devices import get_device
+from .training import checkpoint_iteration, run_lock
 from .evaluation import IWS
 from .registry import DEFAULTS, MODELS, RULES, SettingsError, check_like, run_config, run_name
-from .runs import check_fits, evaluate_run, log_run, project_path, run_dir, train_run
+from .runs import check_fits, evaluate_run, log_run, project_path, run_dir, run_provenance, train_run
 from .records import check_record, frame, write_results
 
 # %% auto #0
@@ -65,10 +66,12 @@ def train_in_parallel(configs: list[dict], runs_dir='runs', resume=True, ddir=No
 
 def run_experiment(configs: list[dict], runs_dir='runs', results=None, vary=(), iws=IWS, first_iws=(), test_iws=(), resume=True,
                    device='cpu', ddir=None, settings: dict | None = None, workers: int = 1, parameters: dict | None = None,
-                   **extra) -> Experiment:
+                   cross_device: bool = False, **extra) -> Experiment:
     """Train (or reuse) and evaluate every run of `configs`; write the results file `results` (if given) with the
     experiment's settings and `extra` fields: a chapter's `parameters`, overridden by what all runs share, overridden by `settings`. `first_iws` score the first run's test set, `test_iws` every run's.
-    On a CPU, `workers` > 1 trains the runs that many at a time first (`train_in_parallel`). Returns an `Experiment`."""
+    On a CPU, `workers` > 1 trains the runs that many at a time first (`train_in_parallel`); a GPU trains them one at a
+    time. Each run's record says where it was made (`run_provenance`). Returns an `Experiment`."""
+    device = get_device(device)
     for c in configs: check_fits(c, device)   # every size, before the first run trains
     label = lambda c: '/'.join([f'{v}={setting(c, v)}' for v in vary] + [f'seed={c["seed"]}']) if vary else str(c['seed'])
     if results is not None:   # where the results may not go, say so before hours of training
@@ -77,16 +80,17 @@ def run_experiment(configs: list[dict], runs_dir='runs', results=None, vary=(), 
                     'device': str(device), 'torch': torch.__version__}
         check_record(project_path(results), [label(c) for c in configs], settings)
         writable_dir(project_path(results).parent, 'the results directory', 'choose another results_dir')
-    if str(device) == 'cpu': train_in_parallel(configs, runs_dir, resume, ddir, workers)
+    if device.type == 'cpu': train_in_parallel(configs, runs_dir, resume, ddir, workers)
+    elif workers > 1: log_run(f'workers={workers}: on {device.type} the runs train one at a time, on one device', workers=workers)
     exp = Experiment()
     for i, c in enumerate(configs):
         t0 = time.time()
-        model, hist, rd, before = train_run(c, runs_dir, resume=resume, device=device, ddir=ddir)
+        model, hist, rd, before = train_run(c, runs_dir, resume=resume, device=device, ddir=ddir, cross_device=cross_device)
         with run_lock(rd):
             metrics = evaluate_run(model, c, rd, ddir, {'cs236': tuple(iws), 'test': tuple(iws) + tuple(test_iws) + (tuple(first_iws) if i == 0 else ())})
         key = run_key(c, vary)
         exp.models[key], exp.curves[key] = model, hist
-        exp.runs[label(c)] = {**{v: setting(c, v) for v in vary}, **c, **metrics}
+        exp.runs[label(c)] = {**{v: setting(c, v) for v in vary}, **c, **metrics, **run_provenance(rd)}
         if hist and 'seconds' in hist[-1]: exp.runs[label(c)]['train_minutes'] = round(hist[-1]['seconds'] / 60, 4)
         how = ('checkpoint reused' if before == c['iter_max'] else f'trained from iteration {before or 0}')
         shown = ', '.join(f'{k} {100 * metrics[k]:.2f}%' if k == 'accuracy' else f'{k} {metrics[k]:.2f}' for k in MODELS[c['model']].headline)

@@ -17,7 +17,7 @@ def kl_per_dim(qm: torch.Tensor, qv: torch.Tensor) -> torch.Tensor:
 
 def interpolate(z0: torch.Tensor, z1: torch.Tensor, steps: int = 10, kind: str = 'linear') -> torch.Tensor:
     "`steps` codes from `z0` to `z1` (both `(z,)`), on a straight line or (`kind='slerp'`) a great circle: `(steps, z)`."
-    t = torch.linspace(0, 1, steps)[:, None]
+    t = torch.linspace(0, 1, steps, device=z0.device, dtype=z0.dtype)[:, None]
     if kind == 'linear': return (1 - t) * z0 + t * z1
     if kind != 'slerp': raise ValueError(f"kind must be 'linear' or 'slerp', not {kind!r}")
     omega = torch.arccos((z0 / z0.norm()).dot(z1 / z1.norm()).clamp(-1, 1))

@@ -43,6 +43,6 @@ def active_units(model: VAE, x: torch.Tensor, threshold: float = 0.01, batch: in
     "Variance over images `x: (n, 784)` of each unit's posterior mean `(z_dim,)`, and how many exceed `threshold`."
     model.eval()
     dev = next(model.parameters()).device
-    qm = torch.cat([model.enc(xb.to(dev))[0].double().cpu() for xb in x.split(batch)])
+    qm = torch.cat([model.enc(xb.to(dev))[0].cpu().double() for xb in x.split(batch)])
     a = qm.var(0, unbiased=False)
     return a, int((a > threshold).sum())

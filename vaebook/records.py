@@ -18,7 +18,9 @@ __all__ = ['VOLATILE', 'RecordError', 'git_commit', 'is_record', 'check_record',
 class RecordError(RuntimeError):
     "A results file of record would be replaced by results of other settings or with runs missing."
 
-VOLATILE = ('device', 'torch')   # settings that do not change what a run computes
+# settings that do not change what a run computes. The device does (chapter 0a1): a book made on the CPU is not
+# replaced by numbers made on a GPU without saying so
+VOLATILE = ('torch',)
 
 def git_commit() -> str:
     "The current git commit (with '+dirty' when code outside book/ has changes), or 'unknown'."
@@ -66,21 +68,26 @@ def frame(res: dict):
     common = {'model': res['settings']['model']} if 'model' in res.get('settings', {}) else {}   # files that keep it once
     rows = []
     for label, run in res['runs'].items():
-        keys = {k: v for k, v in run.items() if measurement(k) is None}
-        rows += [{'label': label, **common, **keys, **measurement(k), 'value': float(v)} for k, v in run.items() if measurement(k)]
+        parts = {k: measurement(k) for k in run}   # None: a setting or a time, not a measurement
+        keys = {k: v for k, v in run.items() if parts[k] is None}
+        rows += [{'label': label, **common, **keys, **parts[k], 'value': float(v)} for k, v in run.items() if parts[k]]
     df = pd.DataFrame(rows, columns=None if rows else ['label', 'split', 'measure', 'eval_iw', 'value'])
     return df.astype({'eval_iw': 'Int64'})
 
-def select(df, **where):
-    "The rows of `df` whose columns equal `where` (`None` selects the empty cells, e.g. `eval_iw=None` for the ELBO's terms)."
+def select(df, metric: str | None = None, **where):
+    """The rows of `df` whose columns equal `where` (`None` selects the empty cells, e.g. `eval_iw=None` for the ELBO's
+    terms) and that measure `metric`, if given, by its name (e.g. 'test/niwae_5000')."""
+    if metric is not None:
+        if (m := measurement(metric)) is None: raise ValueError(f'{metric!r} names no measurement')
+        where = {**where, **m}
     for k, v in where.items():
         if k not in df: return df.iloc[:0]
         df = df[df[k].isna()] if v is None else df[df[k].notna() & (df[k] == v)]
     return df
 
-def stat(df, **where) -> dict | None:
-    "Mean, standard error and count (`summarize`) of the one measurement `where` selects, over the runs it matches; None if none."
-    sel = select(df, **where)
+def stat(df, metric: str | None = None, **where) -> dict | None:
+    "Mean, standard error and count (`summarize`) of the one measurement `metric` and `where` select, over the runs they match; None if none."
+    sel = select(df, metric, **where)
     if sel.empty: return None
     kinds = sel[['split', 'measure', 'eval_iw']].astype(str).drop_duplicates()
     if len(kinds) > 1: raise ValueError(f"{where} selects {len(kinds)} measurements, not one; name split, measure and eval_iw")

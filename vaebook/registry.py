@@ -10,7 +10,8 @@ from typing import Callable
 import torch
 from .networks import ACTIVATIONS
 from .data import DATASETS, Batches, labelled_batches, load_digits, mnist_batches
-from .training import DEVICES, SCHEDULES, check_seed
+from .devices import DEVICES
+from .training import SCHEDULES, check_seed
 from .vae import vae
 from .gmvae import gmvae
 from .ssvae import SSVAE

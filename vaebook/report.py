@@ -68,8 +68,9 @@ def metrics_table(df, reference: dict | None = None):
     "Rows nelbo, kl, rec, niwae_k of records `df`; columns: both protocols (mean ± s.e. over seeds) and the reference's numbers."
     import pandas as pd
     t = table(df)
+    bound_order = lambda key: (('nelbo', 'kl', 'rec', 'niwae').index(key[1]), 0 if pd.isna(key[2]) else key[2])   # (split, measure, eval_iw)
     rows = {}
-    for (split, measure, iw), s in sorted(t.iterrows(), key=lambda r: (('nelbo', 'kl', 'rec', 'niwae').index(r[0][1]), r[0][2] if pd.notna(r[0][2]) else 0)):
+    for (split, measure, iw), s in sorted(t.iterrows(), key=lambda row: bound_order(row[0])):
         n = bound_name(measure, None if pd.isna(iw) else int(iw))
         row = rows.setdefault(n, {'CS236 subset (100)': '', 'reference (CS236)': f'{reference[n]:.2f}' if reference and n in reference else '',
                                   'full test set (10,000)': '', 'seeds': int(s['n'])})

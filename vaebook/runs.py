@@ -8,14 +8,15 @@ import json, os, re
 from pathlib import Path
 import torch
 from .data import eval_set, load_digits, load_mnist, validation_set, write_atomic, writable_dir
-from .training import (ENDLESS, stage_ends, CheckpointError, set_rng_state, checkpoint_iteration,
+from .devices import check_device, get_device, made_on, set_rng_state
+from .training import (ENDLESS, stage_ends, CheckpointError, checkpoint_iteration,
                               load_checkpoint, run_lock, save_checkpoint, seed_everything, train)
 from .evaluation import IWS, accuracy, evaluate_nelbo, panel_keys, protocol_bounds
 from .registry import MODELS, OPTIONAL, SHAPE, SettingsError, footprint, make_batches, make_model, run_name
 
 # %% auto #0
 __all__ = ['run_dir', 'project_path', 'free_memory', 'check_fits', 'log_run', 'RunExists', 'train_run', 'continued_from',
-           'make_monitor', 'load_run', 'evaluate_run']
+           'make_monitor', 'load_run', 'run_provenance', 'evaluate_run']
 
 # %% ../nbs/00f2_runs.ipynb #c005
 def run_dir(config: dict, runs_dir='runs') -> Path:
@@ -64,8 +65,10 @@ class RunExists(RuntimeError):
     "A run directory already holds a checkpoint and neither resuming nor overwriting was asked for."
 
 def train_run(config: dict, runs_dir='runs', resume: bool = True, overwrite: bool = False, device='cpu', ddir=None,
-              iter_save: int | None = None, progress: bool = False):
-    "Train (or reuse) the run `config`; returns `(model, history, run directory, iteration its checkpoint had before)`."
+              iter_save: int | None = None, progress: bool = False, cross_device: bool = False):
+    """Train (or reuse) the run `config`; returns `(model, history, run directory, iteration its checkpoint had before)`.
+    A run made on another kind of device is continued or reused only with `cross_device` (chapter 0a1)."""
+    device = get_device(device)
     rd = writable_dir(run_dir(config, runs_dir), 'the run directory', 'choose another runs directory (--runs-dir, runs_dir)')
     check_fits(config, device)
     with run_lock(rd):
@@ -94,7 +97,8 @@ def train_run(config: dict, runs_dir='runs', resume: bool = True, overwrite: boo
         hist = train(model, batches, rd, iter_max=config['iter_max'], iter_save=iter_save, lr=config['lr'], config=config,
                      schedule=config['schedule'], device=device, resume=True, progress=progress,
                      monitor=make_monitor(config, ddir), eps=config.get('eps', OPTIONAL['eps']),
-                     keep=stage_ends(config['schedule'], config['iter_max'], getattr(batches, 'per_epoch', None)))
+                     keep=stage_ends(config['schedule'], config['iter_max'], getattr(batches, 'per_epoch', None)),
+                     cross_device=cross_device)
     return model, hist, rd, before
 
 def continued_from(config: dict, runs_dir='runs') -> Path | None:
@@ -114,11 +118,15 @@ def make_monitor(config: dict, ddir=None):
     xv, yv = validation_set(ddir)
     return lambda model: {'val_accuracy': accuracy(model, xv, yv)}
 
-def load_run(config: dict, runs_dir='runs', device='cpu') -> torch.nn.Module:
-    "The finished model of run `config`, with the random state its training ended in (its evaluation then repeats exactly)."
+def load_run(config: dict, runs_dir='runs', device='cpu', cross_device: bool = False) -> torch.nn.Module:
+    """The finished model of run `config`, with the random state its training ended in (its evaluation then repeats
+    exactly); a run made on another kind of device only with `cross_device`."""
+    device = get_device(device)
     ckpt = run_dir(config, runs_dir) / 'checkpoint.pt'
     if not ckpt.exists(): raise CheckpointError(f'no checkpoint at {ckpt}; train the run first (--train, with the same settings)')
     state = load_checkpoint(ckpt, config)
+    try: check_device(state, device, ckpt.parent, cross_device)
+    except ValueError as e: raise CheckpointError(str(e)) from None
     if state['iteration'] != config['iter_max']:
         raise CheckpointError(f"the run in {ckpt.parent} stopped at iteration {state['iteration']} of {config['iter_max']}; "
                               'finish it first (--train --resume)')
@@ -126,6 +134,12 @@ def load_run(config: dict, runs_dir='runs', device='cpu') -> torch.nn.Module:
     model = make_model(config); model.load_state_dict(state['model']); model.to(device).eval()
     set_rng_state(state['rng'])
     return model
+
+def run_provenance(rd) -> dict:
+    "Where the run in directory `rd` was made, as its checkpoint records it: device kinds, threads, torch versions, GPUs."
+    s = load_checkpoint(Path(rd) / 'checkpoint.pt')
+    return {'device': made_on(s), 'threads': s.get('threads', []), 'torch': s.get('torch', []), 'gpu': s.get('gpu', [])}
+
 
 # %% ../nbs/00f2_runs.ipynb #c012
 def evaluate_run(model, config: dict, rd: Path, ddir=None, iws: dict | None = None) -> dict:

@@ -8,6 +8,7 @@ import math
 import torch
 from torch import nn
 import torch.nn.functional as F
+from .devices import GPU_CHUNK_ROWS
 from .distributions import sample_gaussian, log_normal, kl_normal, kl_cat, log_bernoulli_with_logits
 from .networks import Encoder, Decoder, Classifier
 
@@ -44,21 +45,29 @@ class SSVAE(nn.Module):
         "`x: (batch, 784)` unlabelled, `iw` >= 1 draws of (y, z) from q(y|x) q(z|x,y) -> batch means of `(niwae, kl, rec)`."
         if iw < 1: raise ValueError(f'iw must be at least 1, not {iw}')
         log_qy = self.cls(x).log_softmax(-1)                                  # (B, Y)
-        y = torch.distributions.Categorical(logits=log_qy).sample((iw,))     # (iw, B)
         qm_all, qv_all = self.enc.each_label(x)                               # (Y, B, z)
-        rows = y[..., None].expand(-1, -1, self.z_dim)
-        qm, qv = qm_all.gather(0, rows), qv_all.gather(0, rows)               # (iw, B, z): q(z | x, y_j)
-        z = sample_gaussian(qm, qv)
-        logpx = log_bernoulli_with_logits(x, self.dec(z, F.one_hot(y, self.y_dim).float()))            # (iw, B)
-        log_q = log_normal(z, qm, qv) + log_qy.gather(1, y.T).T
-        log_p = log_normal(z, torch.zeros_like(z), torch.ones_like(z)) - math.log(self.y_dim)
-        kl = log_q - log_p
-        niwae = -(torch.logsumexp(logpx - kl, 0) - math.log(iw))
-        return niwae.mean(), kl.mean(), -logpx.mean()
+        # in chunks of draws, as the VAE's bound (chapter 1): memory bounded by the chunk, not by iw
+        B = x.shape[0]
+        step = max(1, min(iw, (2000 if x.device.type == 'cpu' else GPU_CHUNK_ROWS) // B))
+        lse, kl_sum, rec_sum = None, 0, 0
+        for s in range(0, iw, step):
+            y = torch.distributions.Categorical(logits=log_qy).sample((min(step, iw - s),))   # (n, B)
+            rows = y[..., None].expand(-1, -1, self.z_dim)
+            qm, qv = qm_all.gather(0, rows), qv_all.gather(0, rows)               # (n, B, z): q(z | x, y_j)
+            z = sample_gaussian(qm, qv)
+            logpx = log_bernoulli_with_logits(x, self.dec(z, F.one_hot(y, self.y_dim).float()))            # (n, B)
+            log_q = log_normal(z, qm, qv) + log_qy.gather(1, y.T).T
+            log_p = log_normal(z, torch.zeros_like(z), torch.ones_like(z)) - math.log(self.y_dim)
+            kl = log_q - log_p
+            chunk = torch.logsumexp(logpx - kl, 0)
+            lse = chunk if lse is None else torch.logaddexp(lse, chunk)
+            kl_sum, rec_sum = kl_sum + kl.sum(0), rec_sum - logpx.sum(0)
+        niwae = -(lse - math.log(iw))
+        return niwae.mean(), (kl_sum / iw).mean(), (rec_sum / iw).mean()
 
     def classification_cross_entropy(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         "Mean cross-entropy of q(y|x) on labelled `x: (n, 784)`, `y: (n,)` int labels."
-        return F.cross_entropy(self.cls(x), y)
+        return F.cross_entropy(self.cls(x), y.to(x.device))
 
     def loss(self, x: torch.Tensor, xl: torch.Tensor, yl: torch.Tensor):
         "gw * NELBO(unlabelled `x`) + cw * CE(labelled `xl`, `yl`); with gw = 0 the bound is not even computed."
@@ -80,5 +89,5 @@ class SSVAE(nn.Module):
     def sample_x(self, n: int, y: torch.Tensor | None = None) -> torch.Tensor:
         "Decoder probabilities for `n` prior draws z, with labels `y: (n,)` (default: 0..9 cycled): `(n, 784)`."
         dev = next(self.parameters()).device
-        y = torch.arange(n, device=dev) % self.y_dim if y is None else y
+        y = torch.arange(n, device=dev) % self.y_dim if y is None else y.to(dev)
         return torch.sigmoid(self.dec(torch.randn(n, self.z_dim, device=dev), F.one_hot(y, self.y_dim).float()))

@@ -11,28 +11,15 @@ import numpy as np
 import torch
 from tqdm import tqdm  # plain text bars: they read well in executed notebooks and logs
 from .data import write_atomic, writable_dir
+from .devices import check_device, deterministic, get_device, made_on, provenance, rng_state, set_rng_state
 
 # %% auto #0
-__all__ = ['DEVICES', 'SEED_LIMIT', 'STOP_SIGNALS', 'SCHEDULES', 'ENDLESS', 'BURDA_ENDS', 'get_device', 'check_seed',
-           'seed_everything', 'CheckpointError', 'TrainingDiverged', 'rng_state', 'set_rng_state', 'save_checkpoint',
-           'load_checkpoint', 'checkpoint_iteration', 'RunBusy', 'run_lock', 'Interrupted', 'read_log', 'lr_factor',
-           'stage_ends', 'train']
+__all__ = ['SEED_LIMIT', 'STOP_SIGNALS', 'SCHEDULES', 'ENDLESS', 'BURDA_ENDS', 'check_seed', 'seed_everything', 'CheckpointError',
+           'TrainingDiverged', 'save_checkpoint', 'load_checkpoint', 'checkpoint_iteration', 'RunBusy', 'run_lock',
+           'Interrupted', 'read_log', 'lr_factor', 'stage_ends', 'train']
 
 # %% ../nbs/00d_training.ipynb #c006
-DEVICES = ('auto', 'cpu', 'gpu', 'cuda', 'mps')
 SEED_LIMIT = 2 ** 32
-
-def get_device(device: str = 'auto') -> torch.device:
-    "'auto' picks cuda, then mps, then cpu; 'gpu' means cuda (refused with a clear message where there is none)."
-    if device == 'auto':
-        if torch.cuda.is_available(): return torch.device('cuda')
-        if getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available(): return torch.device('mps')
-        return torch.device('cpu')
-    if device in ('gpu', 'cuda'):
-        if not torch.cuda.is_available(): raise ValueError("device 'gpu' asked for, but no CUDA GPU is available; use --device cpu")
-        return torch.device('cuda')
-    if device in ('cpu', 'mps'): return torch.device(device)
-    raise ValueError(f"device must be one of {', '.join(DEVICES)}, not {device!r}")
 
 def check_seed(seed) -> int:
     "`seed` if it is an integer in [0, 2**32), else a `ValueError` saying so."
@@ -51,17 +38,6 @@ class CheckpointError(RuntimeError):
 
 class TrainingDiverged(RuntimeError):
     "The loss became NaN or infinite; the last good checkpoint is kept."
-
-def rng_state() -> dict:
-    "Python's, NumPy's and torch's random states (every CUDA device's too): what a checkpoint carries."
-    s = {'torch': torch.get_rng_state(), 'numpy': np.random.get_state(), 'python': random.getstate()}
-    if torch.cuda.is_available(): s['cuda'] = torch.cuda.get_rng_state_all()
-    return s
-
-def set_rng_state(s: dict):
-    "Restore the random states `rng_state` returned."
-    torch.set_rng_state(s['torch']); np.random.set_state(s['numpy']); random.setstate(s['python'])
-    if 'cuda' in s and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s['cuda'])
 
 def save_checkpoint(path: Path, **state):
     "Write `state` to `path` atomically (`write_atomic`): a kill mid-write leaves the previous checkpoint intact."
@@ -160,35 +136,39 @@ def train(model: torch.nn.Module, batches: Callable[[int], object], run_dir: str
           iter_max: int = 20000, iter_save: int | None = None, lr: float = 1e-3, config: dict | None = None,
           schedule: str = 'constant', device: str | torch.device = 'cpu', resume: bool = True,
           log_every: int = 50, progress: bool = True, monitor: Callable | None = None, monitor_every: int = 1000,
-          eps: float = 1e-8, keep: tuple = ()) -> list[dict]:
+          eps: float = 1e-8, keep: tuple = (), cross_device: bool = False) -> list[dict]:
     """Train `model` on `batches(i)` (a tensor or a tuple of `model.loss`'s arguments) for `iter_max` iterations.
     Checkpoints go to `run_dir/checkpoint.pt` every `iter_save` iterations, at the end and on a stop signal; metrics to
     `run_dir/metrics.jsonl`, with `monitor(model)`'s dict every `monitor_every` iterations, and `seconds`, the
     wall-clock time the run has trained so far (across resumes), and `cpu_seconds`, this process's CPU time likewise.
     At each iteration of `keep` a copy of the checkpoint stays as `run_dir/checkpoint_<iteration>.pt`. `eps` is
-    Adam's. With `resume`, an existing checkpoint of the same `config` is continued. Returns the log."""
+    Adam's. With `resume`, an existing checkpoint of the same `config` is continued (one made on another kind of device
+    only with `cross_device`). Returns the log."""
     if iter_max < 1: raise ValueError(f'iter_max must be at least 1, not {iter_max}')
     iter_save = iter_save or min(10000, iter_max)
     if iter_save < 1 or iter_save > iter_max:
         raise ValueError(f'iter_save must be between 1 and iter_max={iter_max}, not {iter_save}')
     lam = lr_factor(schedule, iter_max, getattr(batches, 'per_epoch', None))
-    device = torch.device(device)
+    device = get_device(device)
     run_dir = writable_dir(run_dir, 'the run directory', 'choose another runs directory')   # before any work
     ckpt, log = run_dir / 'checkpoint.pt', run_dir / 'metrics.jsonl'
     config = dict(config or {})
-    with run_lock(run_dir):
+    with run_lock(run_dir), deterministic(device):
         model.to(device)
         # the fused update is one kernel per parameter instead of a dozen elementwise passes: on a 2-core CPU the
         # optimizer step of foreach Adam was a third of a VAE iteration
         opt = torch.optim.Adam(model.parameters(), lr=lr, eps=eps, fused=device.type in ('cpu', 'cuda') or None)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lam)
-        start, spent, cpu_spent, threads = 0, 0.0, 0.0, []
+        start, spent, cpu_spent, threads, made = 0, 0.0, 0.0, [], {}
         if resume and ckpt.exists():
             state = load_checkpoint(ckpt, config)
+            try: check_device(state, device, run_dir, cross_device)
+            except ValueError as e: raise CheckpointError(str(e)) from None
             model.load_state_dict(state['model']); opt.load_state_dict(state['optim']); sched.load_state_dict(state['sched'])
             set_rng_state(state['rng']); start = state['iteration']
             spent = state.get('seconds')   # None: a checkpoint from before the trainer kept time
             cpu_spent, threads = state.get('cpu_seconds'), state.get('threads', [])
+            made = {'device': made_on(state).split('+'), 'torch': state.get('torch', []), 'gpu': state.get('gpu', [])}
         # keep the log in step with the checkpoint: drop what was logged after it
         history = [h for h in read_log(log) if h.get('iteration', math.inf) <= start] if start else []
         write_atomic(log, ''.join(json.dumps(h) + '\n' for h in history))
@@ -196,15 +176,26 @@ def train(model: torch.nn.Module, batches: Callable[[int], object], run_dir: str
         t0, c0 = time.perf_counter(), time.process_time()
         seconds = lambda: None if spent is None else round(spent + time.perf_counter() - t0, 3)
         cpu_seconds = lambda: None if cpu_spent is None else round(cpu_spent + time.process_time() - c0, 3)
-        threads = sorted({*threads, torch.get_num_threads()})   # every thread count the run has trained with
+        # where the run has trained, every device kind, thread count, torch version and GPU it has seen (chapter 0a1)
+        here = provenance(device)
+        threads = sorted({*threads, here['threads']})
+        seen = {k: sorted({*made.get(k, []), here[k]} - {None}) for k in ('device', 'torch', 'gpu')}
         def save(i):
             save_checkpoint(ckpt, model=model.state_dict(), optim=opt.state_dict(), sched=sched.state_dict(),
                             rng=rng_state(), iteration=i, config=config, seconds=seconds(), cpu_seconds=cpu_seconds(),
-                            threads=threads, device=device.type)
+                            threads=threads, device='+'.join(seen['device']), torch=seen['torch'], gpu=seen['gpu'])
             if i in keep: write_atomic(run_dir / f'checkpoint_{i}.pt', ckpt.read_bytes())
 
         model.train()
-        i, stop = start, []
+        i, stop, bad = start, [], None
+        # on the CPU a loss is checked as it comes; on a GPU that would wait for the device every step, so its
+        # non-finite flag accumulates there and is read when the loss is logged and before any checkpoint is written
+        watch = device.type != 'cpu'
+        def check(at):
+            if bad is not None and bad.item():
+                raise TrainingDiverged(f'the loss was not finite at an iteration up to {at}; training stopped. '
+                                       f'The last good checkpoint (iteration {start}) is kept in {ckpt}.')
+        move = (lambda t: t.pin_memory().to(device, non_blocking=True)) if device.type == 'cuda' else (lambda t: t.to(device))
         def on_signal(sig, frame):
             stop.append(sig)
             if len(stop) > 1: raise Interrupted(sig, None)   # a second signal: leave now
@@ -215,16 +206,18 @@ def train(model: torch.nn.Module, batches: Callable[[int], object], run_dir: str
             with open(log, 'a') as flog:
                 while i < iter_max and not stop:
                     b = batches(i)
-                    b = tuple(t.to(device) for t in b) if isinstance(b, tuple) else (b.to(device),)
+                    b = tuple(map(move, b)) if isinstance(b, tuple) else (move(b),)
                     opt.zero_grad(set_to_none=True)
                     loss, summaries = model.loss(*b)
-                    if not torch.isfinite(loss):
+                    if watch: bad = ~torch.isfinite(loss) if bad is None else bad | ~torch.isfinite(loss)
+                    elif not torch.isfinite(loss):
                         raise TrainingDiverged(f'loss is {loss.item()} at iteration {i + 1}; training stopped. '
                                                f'The last good checkpoint (iteration {start}) is kept in {ckpt}.')
                     loss.backward()
                     opt.step(); sched.step()
                     i += 1
                     if i % log_every == 0 or i == iter_max:
+                        check(i)
                         row = {'iteration': i, 'loss': loss.item(), **{k: float(v) for k, v in summaries.items()}}
                         if monitor is not None and (i % monitor_every == 0 or i == iter_max):
                             # a monitor must not draw random numbers: the run would then depend on watching it
@@ -235,7 +228,7 @@ def train(model: torch.nn.Module, batches: Callable[[int], object], run_dir: str
                         history.append(row); flog.write(json.dumps(row) + '\n'); flog.flush()
                         bar.set_postfix(loss=f'{row["loss"]:.2f}', refresh=False)
                     bar.update(1)
-                    if i % iter_save == 0 or i == iter_max or stop or i in keep: save(i); start = i
+                    if i % iter_save == 0 or i == iter_max or stop or i in keep: check(i); save(i); start = i
             if stop: raise Interrupted(stop[0], start)
         finally:
             bar.close()

@@ -8,6 +8,7 @@ import math
 import torch
 from torch import nn
 import torch.nn.functional as F
+from .devices import GPU_CHUNK_ROWS
 from .distributions import log_normal, kl_normal, log_bernoulli_with_logits
 from .networks import Encoder, Decoder
 
@@ -58,7 +59,8 @@ class VAE(nn.Module):
     """A VAE composed of a posterior `enc` (q(z | x[, y]), chapter 0c's interface), a decoder `dec`, a `prior` and a
     `likelihood` (default Bernoulli); it trains on the `iw`-sample bound, at `iw` = 1 the ELBO (rec + `beta` kl if `beta` is given)."""
     # (image, sample) pairs decoded at once by the IWAE bound: small enough that a chunk's (rows, 784) logits stay in
-    # a CPU's L3 cache through the elementwise passes (2,000 ran 1.9x faster than 20,000 on the book's machine)
+    # a CPU's L3 cache through the elementwise passes (2,000 ran 1.9x faster than 20,000 on the book's machine); a GPU
+    # wants few large kernels instead, bounded by its memory (chapter 0a1's GPU_CHUNK_ROWS, about 0.5 GB for MNIST)
     chunk_rows = 2000
 
     def __init__(self, enc: nn.Module, dec: nn.Module, prior: nn.Module, likelihood=None, iw: int = 1, beta: float | None = None):
@@ -75,7 +77,7 @@ class VAE(nn.Module):
 
     def labels(self, y: torch.Tensor | None) -> torch.Tensor | None:
         "One-hot `(batch, y_dim)` of labels `y: (batch,)` for a label-conditioned model; `None` stays `None`."
-        return None if y is None else F.one_hot(y, self.enc.y_dim).float()
+        return None if y is None else F.one_hot(y.to(next(self.parameters()).device), self.enc.y_dim).float()   # labels may come from the CPU
 
     def kl_term(self, z: torch.Tensor, qp) -> torch.Tensor:
         "KL(q(z|x) || p(z)) per image `(batch,)`: closed-form where the prior has it for this posterior, else log q(z|x) - log p(z) at `z`."
@@ -98,7 +100,7 @@ class VAE(nn.Module):
         y1 = self.labels(y)
         qp = self.enc(x, y1)
         B = x.shape[0]
-        step = max(1, min(iw, self.chunk_rows // B))
+        step = max(1, min(iw, (self.chunk_rows if x.device.type == 'cpu' else GPU_CHUNK_ROWS) // B))
         for s in range(0, iw, step):
             n = min(step, iw - s)
             z = self.enc.rsample(qp, n)                                                          # (n, B, z)
