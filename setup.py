@@ -21,6 +21,8 @@ extras = {
     # jupyter-book 2.x downloads its theme at build time and cannot build offline.
     'book': ['jupyter-book>=1.0,<1.1', 'papermill>=2.7,<2.8', 'ipykernel', 'sphinx-mathjax-offline', 'selenium',
              'scikit-learn'],   # chapter 7's embeddings (t-SNE, PCA)
+    # a chapter's runs on a cluster's workers (-p scheduler, --scheduler, VAEBOOK_SCHEDULER); dask-jobqueue reaches Slurm/PBS
+    'cluster': ['dask>=2024.1', 'distributed>=2024.1'],
 }
 extras['all'] = sorted({r for v in extras.values() for r in v})
 

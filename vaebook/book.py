@@ -16,7 +16,7 @@ __all__ = ['CHAPTERS', 'FOUNDATIONS', 'PAGES', 'READS_ONLY', 'BOOK_PARAMS', 'QUI
 # %% ../nbs/00i_book.ipynb #c005
 CHAPTERS = ('01_vae', '02_gmvae', '03_iwae', '04_ssvae', '05_fsvae', '06_performance', '07_latent', '08_likelihood', '09_literature', '10_hierarchy')
 # chapter 0: the foundation notebooks, executed as they are (their inline tests are their content)
-FOUNDATIONS = ('00a_data', '00a1_devices', '00b_distributions', '00c_networks', '00d_training', '00e_evaluation', '00f1_registry',
+FOUNDATIONS = ('00a_data', '00a1_devices', '00a2_owndata', '00b_distributions', '00c_networks', '00d_training', '00e_evaluation', '00f1_registry',
                '00f2_runs', '00f3_records', '00f_experiment',
                '00g_report', '00h_cli', '00i_book')
 PAGES = FOUNDATIONS + CHAPTERS   # every notebook of the site, in the order vaebook-book runs them
@@ -167,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument('--skip-run', action='store_true', help='build from the executed copies already in book/')
     p.add_argument('--chapters', nargs='*', default=list(PAGES), help='which chapters to run (default: all, chapter 0 first)')
     p.add_argument('--device', choices=('auto', 'cpu', 'gpu'), default='auto', help="papermill parameter 'device' for every chapter")
+    p.add_argument('--scheduler', default=None, help='a Dask scheduler (tcp://host:port) whose workers train the chapters\' runs '
+                   '(default: $VAEBOOK_SCHEDULER, else this machine); the runs directory must be shared with them')
     p.add_argument('--events', default=None, help='also write one JSON line per chapter run (chapter, minutes, exit status) to this file')
     p.add_argument('--quick', action='store_true', help=f'small budgets, everything written under {QUICK}/ (book/ is only read): '
                    'a check that every chapter runs, in minutes; its numbers are not results')
@@ -178,6 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown: p.error(f"unknown chapters {sorted(unknown)}; choose from {', '.join(PAGES)}")
     env = {**os.environ, 'PYTHONUNBUFFERED': '1'}
     if env.get('VAEBOOK_DATA'): env['VAEBOOK_DATA'] = str(Path(env['VAEBOOK_DATA']).resolve())  # kernels run elsewhere
+    if a.scheduler:   # every chapter's runs go to the cluster: the chapters read it where their scheduler parameter is unset
+        if '://' not in a.scheduler: p.error(f"--scheduler must be a Dask scheduler's address such as tcp://host:8786, not {a.scheduler!r}")
+        env['VAEBOOK_SCHEDULER'] = a.scheduler
     say = lambda msg: print(f'vaebook-book: error: {msg}', file=sys.stderr)
     site = stage_quick_book(root) if a.quick else root
     where = f'{QUICK}/book' if a.quick else 'book'

@@ -11,6 +11,7 @@ from .training import (CheckpointError, Interrupted, RunBusy, SCHEDULES, STOP_SI
 from .devices import get_device
 from .evaluation import IWS
 from .networks import ACTIVATIONS
+from .owndata import BINARIZE
 from .registry import DEFAULTS, MODELS, OPTIONAL, RULES, SettingsError, run_config
 from .runs import RunExists, check_fits, evaluate_run, load_run, run_dir, train_run
 
@@ -67,7 +68,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument('--overwrite', action='store_true', help='replace the run\'s existing checkpoint')
     p.add_argument('--resume', action='store_true', help='continue (or reuse) the run\'s existing checkpoint')
     p.add_argument('--cross-device', action='store_true', help='continue or reuse a run made on another kind of device (refused otherwise)')
-    p.add_argument('--dataset', choices=DATASETS, default='svhn', help='FSVAE data')
+    p.add_argument('--dataset', default=None, help=f"the data: {' or '.join(DATASETS)} for the FSVAE (default svhn); for the others "
+                   'mnist (the default), an .npz file, a folder of images or a torchvision dataset such as FashionMNIST (chapter 0a2)')
+    p.add_argument('--binarize', choices=BINARIZE, default=None, help="your own data's grey values: dynamic (default), once, or none "
+                   '(kept grey, with the continuous Bernoulli likelihood)')
     p.add_argument('--data-dir', default=None, help='directory holding MNIST/raw (default: $VAEBOOK_DATA, else download)')
     p.add_argument('--runs-dir', default='runs', help='where run directories go')
     # a model's shape setting without a flag of its own above (a new model's) gets one from the registry's default and rule
@@ -88,8 +92,9 @@ def config_of(a) -> dict:
         raise SettingsError(f"{', '.join('--' + k for k in ignored)} does not apply to --model {a.model}, whose settings are "
                             f"{', '.join(sorted(takes))}{hint}")
     # each shape setting and option has its flag of the same name; an option left at its default is left out
-    shape = {k: getattr(a, k) for k in MODELS[a.model].shape if k != 'z'}
-    options = {k: getattr(a, k) for k in MODELS[a.model].options + ('eps',) if getattr(a, k) != OPTIONAL[k]}
+    # a flag left unset (None) takes the model's default: the FSVAE's dataset is svhn, the others' mnist
+    shape = {k: getattr(a, k) for k in MODELS[a.model].shape if k != 'z' and getattr(a, k) is not None}
+    options = {k: getattr(a, k) for k in MODELS[a.model].options + ('eps',) if getattr(a, k) not in (None, OPTIONAL[k])}
     return run_config(a.model, z=a.z or MODELS[a.model].z, **shape, **options, schedule=a.schedule, iter_max=a.iter_max,
                       batch_size=a.batch_size, seed=a.seed)
 
@@ -99,6 +104,9 @@ def report(config: dict, m: dict) -> list[str]:
     if data == 'labelled': return [f"test accuracy (10,000 images): {100 * m['accuracy']:.2f}%"]
     if data == 'digits':
         return [f"{config['dataset']} test: NELBO {m['test/nelbo']:.1f}  KL {m['test/kl']:.2f}  Rec {m['test/rec']:.1f}"]
+    if config.get('dataset', 'mnist') != 'mnist':   # your own data: its test split
+        return [f"{config['dataset']} test split: NELBO {m['test/nelbo']:.2f}  KL {m['test/kl']:.2f}  Rec {m['test/rec']:.2f}"] + \
+               [f"{config['dataset']} test split: negative IWAE-{iw}: {m[f'test/niwae_{iw}']:.2f}" for iw in IWS]
     return [f"CS236 subset: NELBO {m['cs236/nelbo']:.2f}  KL {m['cs236/kl']:.2f}  Rec {m['cs236/rec']:.2f}"] + \
            [f"CS236 subset: negative IWAE-{iw}: {m[f'cs236/niwae_{iw}']:.2f}" for iw in IWS]
 
@@ -128,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         config, device = config_of(a), get_device(a.device)
         check_fits(config, device)
     except ValueError as e: p.error(str(e))
+    except DataError as e: say(str(e)); return 1   # bad data (chapter 0a2): its one line, before any work
     rd = run_dir(config, a.runs_dir)
     ckpt = rd / 'checkpoint.pt'
     if a.train and ckpt.exists() and not (a.overwrite or a.resume):
@@ -146,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         else: model = load_run(config, a.runs_dir, device, cross_device=a.cross_device)
         training = False
         if a.iwae:
-            with run_lock(rd): metrics = evaluate_run(model, config, rd, a.data_dir, {'cs236': IWS})
+            with run_lock(rd): metrics = evaluate_run(model, config, rd, a.data_dir, {'cs236': IWS})   # own data: its test split
             for line in report(config, metrics): print(line)
     except Interrupted as e:
         say(_interrupted(e, ckpt, training)); return 128 + e.signum

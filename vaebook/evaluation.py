@@ -69,11 +69,13 @@ def measurement(key: str) -> dict | None:
     if split not in SPLITS or measure not in MEASURES or (measure == 'niwae') != iw.isdigit(): return None
     return {'split': split, 'measure': measure, 'eval_iw': int(iw) if iw else None}
 
-def protocol_bounds(model, proto: str, iws=IWS, ddir=None, have: dict | None = None, progress: bool = False) -> dict:
-    "Negative ELBO (with KL and rec) and negative IWAE bounds with each of `iws` samples on protocol `proto`, added to `have`."
+def protocol_bounds(model, proto: str, iws=IWS, ddir=None, have: dict | None = None, progress: bool = False,
+                    x: torch.Tensor | None = None) -> dict:
+    """Negative ELBO (with KL and rec) and negative IWAE bounds with each of `iws` samples on protocol `proto`, added to
+    `have`; `x` (e.g. your own data's test split, chapter 0a2) replaces the protocol's images."""
     out = dict(have or {})
     if all(w in out for w in panel_keys(proto, iws)): return out
-    x, _ = eval_set(proto, ddir)
+    if x is None: x, _ = eval_set(proto, ddir)
     if f'{proto}/nelbo' not in out:
         out.update({f'{proto}/{n}': v for n, v in evaluate_nelbo(model, x, repeat=100 if proto == 'cs236' else 1).items()})
     for iw in tqdm([iw for iw in iws if f'{proto}/niwae_{iw}' not in out], desc=f'{proto} IWAE', disable=not progress):

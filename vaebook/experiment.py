@@ -4,7 +4,8 @@
 
 # %% ../nbs/00f_experiment.ipynb #c002
 from __future__ import annotations
-import ast, difflib, multiprocessing, time
+import ast, difflib, multiprocessing, os, time
+from pathlib import Path
 from dataclasses import dataclass, field
 import torch
 from .data import writable_dir
@@ -16,8 +17,8 @@ from .runs import check_fits, evaluate_run, log_run, project_path, run_dir, run_
 from .records import check_record, frame, write_results
 
 # %% auto #0
-__all__ = ['SHARED', 'WHERE', 'Experiment', 'setting', 'run_key', 'train_in_parallel', 'run_experiment', 'check_parameters',
-           'Chapter', 'by_schedule']
+__all__ = ['CLUSTER_TIMEOUT', 'SHARED', 'WHERE', 'Experiment', 'setting', 'run_key', 'unfinished', 'train_in_parallel',
+           'train_on_cluster', 'run_experiment', 'check_parameters', 'Chapter', 'by_schedule']
 
 # %% ../nbs/00f_experiment.ipynb #c005
 @dataclass
@@ -48,13 +49,17 @@ def _train_one(job) -> float:
     train_run(config, runs_dir, resume=resume, device='cpu', ddir=ddir)
     return time.time() - t0
 
-def train_in_parallel(configs: list[dict], runs_dir='runs', resume=True, ddir=None, workers=2) -> list[dict]:
-    """Train the unfinished runs of `configs` on the CPU, `workers` processes at a time, each with an equal share of
-    the threads; returns the configs it trained. Errors (a busy run, a checkpoint of other settings) are the runs' own."""
+def unfinished(configs: list[dict], runs_dir='runs', resume=True) -> list[dict]:
+    "The runs of `configs` that training would change: those without a checkpoint and, with `resume`, those short of `iter_max`."
     def todo(c):
         it = checkpoint_iteration(run_dir(c, runs_dir) / 'checkpoint.pt')
         return it is None or (resume and it < c['iter_max'])   # a finished run without resume is train_run's to refuse
-    runs = [c for c in configs if todo(c)]
+    return [c for c in configs if todo(c)]
+
+def train_in_parallel(configs: list[dict], runs_dir='runs', resume=True, ddir=None, workers=2) -> list[dict]:
+    """Train the unfinished runs of `configs` on the CPU, `workers` processes at a time, each with an equal share of
+    the threads; returns the configs it trained. Errors (a busy run, a checkpoint of other settings) are the runs' own."""
+    runs = unfinished(configs, runs_dir, resume)
     if workers < 2 or len(runs) < 2: return []
     n = min(workers, len(runs))
     jobs = [(c, str(project_path(runs_dir)), resume, ddir, max(1, torch.get_num_threads() // n)) for c in runs]
@@ -64,13 +69,40 @@ def train_in_parallel(configs: list[dict], runs_dir='runs', resume=True, ddir=No
             log_run(f'{run_name(c)}: trained in a worker process ({secs:.0f} s)', run=run_name(c), trained_in='worker', seconds=secs)
     return runs
 
+CLUSTER_TIMEOUT = '20s'   # how long to try to reach a scheduler before saying so
+
+def train_on_cluster(configs: list[dict], runs_dir='runs', resume=True, ddir=None, scheduler: str | None = None,
+                     threads: int = 1) -> list[dict]:
+    """Train the unfinished runs of `configs` on the CPUs of the workers of the Dask scheduler at `scheduler` (e.g.
+    'tcp://host:8786'), `threads` threads each. The runs directory, which every worker must see at the same path, is
+    the shared state: its locks, atomic writes and checkpoints make runs safe to share. Returns the configs it trained."""
+    runs = unfinished(configs, runs_dir, resume)
+    if not runs: return []
+    try: from distributed import Client
+    except ImportError:
+        raise SettingsError(f"scheduler {scheduler} given, but Dask's distributed is not installed: pip install -e '.[cluster]'") from None
+    try: client = Client(scheduler, timeout=CLUSTER_TIMEOUT)
+    except (OSError, TimeoutError) as e:
+        raise SettingsError(f'cannot reach the Dask scheduler at {scheduler} ({type(e).__name__}); start it (dask scheduler), '
+                            'or leave the scheduler unset to train here') from None
+    data = None if ddir is None else str(Path(ddir).resolve())   # else each worker's own VAEBOOK_DATA
+    jobs = [(c, str(project_path(runs_dir).resolve()), resume, data, threads) for c in runs]
+    from vaebook.experiment import _train_one   # by the package's name: the workers import it
+    with client:
+        futures = client.map(_train_one, jobs, key=[f'train-{run_name(c)}' for c in runs], pure=False)
+        for c, f in zip(runs, futures):
+            secs = f.result()   # a run's error is raised here, as it would be locally
+            log_run(f'{run_name(c)}: trained on the cluster ({secs:.0f} s)', run=run_name(c), trained_in='cluster', seconds=secs)
+    return runs
+
 def run_experiment(configs: list[dict], runs_dir='runs', results=None, vary=(), iws=IWS, first_iws=(), test_iws=(), resume=True,
                    device='cpu', ddir=None, settings: dict | None = None, workers: int = 1, parameters: dict | None = None,
-                   cross_device: bool = False, **extra) -> Experiment:
+                   cross_device: bool = False, scheduler: str | None = None, **extra) -> Experiment:
     """Train (or reuse) and evaluate every run of `configs`; write the results file `results` (if given) with the
     experiment's settings and `extra` fields: a chapter's `parameters`, overridden by what all runs share, overridden by `settings`. `first_iws` score the first run's test set, `test_iws` every run's.
     On a CPU, `workers` > 1 trains the runs that many at a time first (`train_in_parallel`); a GPU trains them one at a
-    time. Each run's record says where it was made (`run_provenance`). Returns an `Experiment`."""
+    time; given a Dask `scheduler` (or `VAEBOOK_SCHEDULER`), the cluster's workers train them (`train_on_cluster`).
+    Each run's record says where it was made (`run_provenance`). Returns an `Experiment`."""
     device = get_device(device)
     for c in configs: check_fits(c, device)   # every size, before the first run trains
     label = lambda c: '/'.join([f'{v}={setting(c, v)}' for v in vary] + [f'seed={c["seed"]}']) if vary else str(c['seed'])
@@ -80,7 +112,9 @@ def run_experiment(configs: list[dict], runs_dir='runs', results=None, vary=(), 
                     'device': str(device), 'torch': torch.__version__}
         check_record(project_path(results), [label(c) for c in configs], settings)
         writable_dir(project_path(results).parent, 'the results directory', 'choose another results_dir')
-    if device.type == 'cpu': train_in_parallel(configs, runs_dir, resume, ddir, workers)
+    scheduler = scheduler or os.environ.get('VAEBOOK_SCHEDULER') or None
+    if scheduler: train_on_cluster(configs, runs_dir, resume, ddir, scheduler)
+    elif device.type == 'cpu': train_in_parallel(configs, runs_dir, resume, ddir, workers)
     elif workers > 1: log_run(f'workers={workers}: on {device.type} the runs train one at a time, on one device', workers=workers)
     exp = Experiment()
     for i, c in enumerate(configs):
@@ -93,7 +127,7 @@ def run_experiment(configs: list[dict], runs_dir='runs', results=None, vary=(), 
         exp.runs[label(c)] = {**{v: setting(c, v) for v in vary}, **c, **metrics, **run_provenance(rd)}
         if hist and 'seconds' in hist[-1]: exp.runs[label(c)]['train_minutes'] = round(hist[-1]['seconds'] / 60, 4)
         how = ('checkpoint reused' if before == c['iter_max'] else f'trained from iteration {before or 0}')
-        shown = ', '.join(f'{k} {100 * metrics[k]:.2f}%' if k == 'accuracy' else f'{k} {metrics[k]:.2f}' for k in MODELS[c['model']].headline)
+        shown = ', '.join(f'{k} {100 * metrics[k]:.2f}%' if k == 'accuracy' else f'{k} {metrics[k]:.2f}' for k in MODELS[c['model']].headline if k in metrics)   # own data: no CS236 subset
         log_run(f"{label(c) if vary else f'seed {label(c)}'}: {shown} ({how}; {time.time() - t0:.0f} s)", run=run_name(c),
                 label=label(c), reused=before == c['iter_max'], trained_from=before or 0, seconds=time.time() - t0)
     if results is not None: write_results(project_path(results), exp.runs, settings, **extra)
@@ -107,7 +141,7 @@ def _assigned(src: str) -> set[str]:
     return {t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets if isinstance(t, ast.Name)}
 
 SHARED = {'seeds': ['seed'], 'iws': ['iw'], 'niwae_5000': 'resume'}   # parameters every chapter that has them means alike
-WHERE = ('device', 'data_dir', 'runs_dir', 'results_dir', 'resume', 'workers')   # how and where runs go, not what they compute
+WHERE = ('device', 'data_dir', 'runs_dir', 'results_dir', 'resume', 'workers', 'scheduler')   # how and where runs go, not what they compute
 
 def check_parameters(ns: dict, history: list[str] | None = None, rules: dict | None = None):
     """Refuse papermill parameters the chapter does not declare, then check every parameter in `ns` against `RULES`,
@@ -151,7 +185,8 @@ class Chapter:
         p = self.parameters
         return run_experiment(configs, p.get('runs_dir', 'runs'), None if results is None else self.results(results),
                               resume=p.get('resume', True), device=self.device, ddir=p.get('data_dir'),
-                              workers=p.get('workers', 1), parameters={k: v for k, v in p.items() if k not in WHERE}, **kw)
+                              workers=p.get('workers', 1), scheduler=p.get('scheduler'),
+                              parameters={k: v for k, v in p.items() if k not in WHERE}, **kw)
 
 # %% ../nbs/00f_experiment.ipynb #c018
 def by_schedule(ctx: Chapter, model: str, **shape) -> dict:

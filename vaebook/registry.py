@@ -5,6 +5,7 @@
 # %% ../nbs/00f1_registry.ipynb #c002
 from __future__ import annotations
 import math
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Callable
 import torch
@@ -12,7 +13,8 @@ from .networks import ACTIVATIONS
 from .data import DATASETS, Batches, labelled_batches, load_digits, mnist_batches
 from .devices import DEVICES
 from .training import SCHEDULES, check_seed
-from .vae import vae
+from .owndata import BINARIZE, data_label, is_own, load_own, own_batches
+from .vae import ContinuousBernoulli, vae
 from .gmvae import gmvae
 from .ssvae import SSVAE
 from .fsvae import fsvae
@@ -46,10 +48,13 @@ RULES = {
     'holdout': (lambda v: _is_int(v, 0) and v < 60000, 'an integer from 0 to 59999 (training images held out)'),
     'act': (lambda v: v in ACTIVATIONS, f"one of {', '.join(ACTIVATIONS)}"),
     'schedule': (lambda v: v in SCHEDULES, f"one of {', '.join(SCHEDULES)}"),
-    'dataset': (lambda v: v in DATASETS, f"one of {', '.join(DATASETS)}"),
+    'dataset': (lambda v: v in DATASETS or v == 'mnist' or is_own(v),
+                f"{' or '.join(DATASETS)} (the FSVAE's); mnist, an .npz file, a folder of images or a torchvision dataset (the others')"),
+    'binarize': (lambda v: v in BINARIZE, f"one of {', '.join(BINARIZE)}"),
     'device': (lambda v: v in DEVICES, f"one of {', '.join(DEVICES)}"),
     'resume': (lambda v: isinstance(v, bool), 'True or False'),
     'data_dir': (lambda v: v is None or isinstance(v, str) and v != '', 'None or a directory'),
+    'scheduler': (lambda v: v is None or isinstance(v, str) and '://' in v, "None or a Dask scheduler's address such as tcp://host:8786"),
     **{n: (lambda v: isinstance(v, str) and v != '', 'a directory') for n in ('runs_dir', 'results_dir')},
 }
 
@@ -85,12 +90,16 @@ class ModelSpec:
 
 # settings added after runs of record existed: a config holds one only where it differs from this default, so the
 # runs made before it keep their names and checkpoints
-OPTIONAL = {'width': 300, 'depth': 2, 'act': 'elu', 'holdout': 0, 'eps': 1e-8}
-NET = ('width', 'depth', 'act', 'holdout')   # the networks of the MNIST models, and the training images they see
+OPTIONAL = {'width': 300, 'depth': 2, 'act': 'elu', 'holdout': 0, 'eps': 1e-8, 'dataset': 'mnist', 'binarize': 'dynamic'}
+NET = ('width', 'depth', 'act', 'holdout', 'dataset', 'binarize')   # the networks of the MNIST models, and the images they see
 
 def net(c: dict) -> dict:
-    "The network settings of config `c` as the models' keyword arguments."
-    return {'h': c.get('width', OPTIONAL['width']), 'depth': c.get('depth', OPTIONAL['depth']), 'act': c.get('act', OPTIONAL['act'])}
+    """The network settings of config `c` as the models' keyword arguments, with what its data decides (chapter 0a2):
+    nothing for MNIST; else the input size and, for grey values (binarize='none'), the continuous Bernoulli likelihood."""
+    kw = {'h': c.get('width', OPTIONAL['width']), 'depth': c.get('depth', OPTIONAL['depth']), 'act': c.get('act', OPTIONAL['act'])}
+    if c.get('dataset', 'mnist') != 'mnist': kw['x_dim'] = load_own(c['dataset']).x.shape[1]
+    if c.get('binarize') == 'none': kw['likelihood'] = ContinuousBernoulli()
+    return kw
 
 MODELS = {
     'vae': ModelSpec(lambda c: vae(c['z'], **net(c)), ('z',), 'VAE', family='vae', options=NET, on_bound='iwae'),
@@ -119,6 +128,12 @@ def run_config(model: str, **settings) -> dict:
     c = {'model': model, **{k: settings.get(k, MODELS[model].z if k == 'z' else DEFAULTS.get(k)) for k in keys},
          **{k: settings[k] for k in options if k in settings and settings[k] != OPTIONAL[k]}}
     check_settings(**{k: v for k, v in c.items() if k != 'model'})
+    own, data = c.get('dataset', 'mnist'), MODELS[model].data
+    if data == 'digits' and own not in DATASETS: raise SettingsError(f"{model} reads {' or '.join(DATASETS)} (32x32 colour digits with labels), not {own!r}")
+    if data == 'mnist' and own in DATASETS: raise SettingsError(f"{model} reads mnist or your own data (chapter 0a2), not {own!r}")
+    if own == 'mnist' and 'binarize' in c:
+        raise SettingsError("binarize is for your own data; mnist is read as the book reads it (dynamically binarized)")
+    if data == 'mnist' and is_own(own) and Path(own).exists(): c['dataset'] = str(Path(own).resolve())   # the run's data, wherever it is asked from
     if c['schedule'] == 'burda' and MODELS[model].data == 'labelled':
         raise SettingsError(f"schedule burda counts epochs of one training set; {model} trains on two at once: use constant or cosine")
     for w in ('gw', 'cw', 'lr', 'beta', 'eps'):   # one spelling per value: -p gw 1 and --gw 1.0 name the same run
@@ -127,7 +142,8 @@ def run_config(model: str, **settings) -> dict:
 
 def run_name(config: dict) -> str:
     "The run directory's name, e.g. 'vae_z=10_schedule=constant_iter_max=20000_batch_size=100_lr=0.001_seed=0'."
-    return '_'.join([config['model']] + [f'{k}={v:g}' if isinstance(v, float) else f'{k}={v}'
+    shown = lambda k, v: data_label(v) if k == 'dataset' and is_own(v) else v   # a path as its name and contents' digest
+    return '_'.join([config['model']] + [f'{k}={v:g}' if isinstance(v, float) else f'{k}={shown(k, v)}'
                                          for k, v in config.items() if k != 'model'])
 
 
@@ -140,6 +156,8 @@ def make_batches(config: dict, ddir=None):
     "Iteration -> training batch of the run `config` (the data is loaded now, so data errors come before training)."
     bs, seed = config['batch_size'], config['seed']
     data = MODELS[config['model']].data
+    if data == 'mnist' and config.get('dataset', 'mnist') != 'mnist':   # your own data (chapter 0a2)
+        return own_batches(config['dataset'], bs, seed, ddir, config.get('holdout', 0), config.get('binarize', 'dynamic'))
     if data == 'mnist': return mnist_batches(bs, seed, ddir, config.get('holdout', 0))
     if data == 'labelled': return labelled_batches(bs, seed, ddir, config['labels'])
     return Batches(*load_digits(config['dataset'], 'train', ddir), batch_size=bs, seed=seed)

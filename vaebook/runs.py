@@ -8,6 +8,7 @@ import json, os, re
 from pathlib import Path
 import torch
 from .data import eval_set, load_digits, load_mnist, validation_set, write_atomic, writable_dir
+from .owndata import own_test
 from .devices import check_device, get_device, made_on, set_rng_state
 from .training import (ENDLESS, stage_ends, CheckpointError, checkpoint_iteration,
                               load_checkpoint, run_lock, save_checkpoint, seed_everything, train)
@@ -153,8 +154,11 @@ def evaluate_run(model, config: dict, rd: Path, ddir=None, iws: dict | None = No
         if c.get('iteration') == it: have = c['metrics']
     m = config['model']
     if MODELS[m].data == 'mnist':
-        out = have
-        for proto, ks in iws.items(): out = protocol_bounds(model, proto, ks, ddir, out)
+        out, own = have, config.get('dataset', 'mnist') != 'mnist'
+        if own:   # your own data (chapter 0a2): its test split; the CS236 subset is MNIST's
+            iws = {'test': tuple(sorted({k for ks in iws.values() for k in ks}))}
+            x = own_test(config['dataset'], ddir, config.get('binarize', 'dynamic'))
+        for proto, ks in iws.items(): out = protocol_bounds(model, proto, ks, ddir, out, x=x if own else None)
         wanted = {k for proto, ks in iws.items() for k in panel_keys(proto, ks)}
     elif MODELS[m].data == 'labelled':
         # the reference's protocol first: the 10,000 grey test images (pixels / 255); then the same images binarized once

@@ -13,7 +13,7 @@ from .distributions import log_normal, kl_normal, log_bernoulli_with_logits
 from .networks import Encoder, Decoder
 
 # %% auto #0
-__all__ = ['StandardNormal', 'Bernoulli', 'VAE', 'vae']
+__all__ = ['StandardNormal', 'Bernoulli', 'ContinuousBernoulli', 'VAE', 'vae']
 
 # %% ../nbs/01_vae.ipynb #c009
 class StandardNormal(nn.Module):
@@ -47,6 +47,19 @@ class Bernoulli:
     def pixels(self, logits: torch.Tensor) -> torch.Tensor:
         "The Bernoulli means sigmoid(logits), in [0, 1]: what a sample shows."
         return torch.sigmoid(logits)
+
+class ContinuousBernoulli:
+    """The likelihood of grey pixels x_i in [0, 1] (data read with binarize='none', chapter 0a2): the continuous
+    Bernoulli of Loaiza-Ganem and Cunningham (2019), the Bernoulli's formula normalised into a density on [0, 1]."""
+    def _d(self, logits): return torch.distributions.ContinuousBernoulli(logits=logits, validate_args=False)
+
+    def log_prob(self, x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+        "log p(x | z) summed over pixels: `x: (batch, x_dim)`, `logits: (..., batch, x_dim)` -> `(..., batch)`."
+        return self._d(logits).log_prob(x.expand_as(logits)).sum(-1)
+
+    def pixels(self, logits: torch.Tensor) -> torch.Tensor:
+        "The densities' means, in [0, 1]."
+        return self._d(logits).mean
 
 def _adopt_prior_keys(module, state, prefix, *_):
     "Before the parts were composed a model held its prior's parameters itself: load such a checkpoint's `z_pre` as `prior.z_pre`."
