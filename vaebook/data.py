@@ -167,8 +167,10 @@ class Batches:
     `per_epoch` batches make an epoch; `transform` (e.g. `binarize`) is applied to each batch of `X`."""
     def __init__(self, X: torch.Tensor, y: torch.Tensor | None = None, batch_size: int = 100, seed: int = 0,
                  transform: Callable | None = None):
-        if not 1 <= batch_size <= len(X):
-            raise ValueError(f"batch_size must be between 1 and the dataset size {len(X)}, not {batch_size}")
+        if batch_size < 1: raise ValueError(f'batch_size must be at least 1, not {batch_size}')
+        if batch_size > len(X):   # a limit of the data (what is left after a holdout, your own data's size): a DataError
+            raise DataError(f'the data has {len(X)} training images, fewer than a batch of {batch_size}; '
+                            'choose a smaller batch_size (or hold out fewer images)')
         self.X, self.y, self.bs, self.seed, self.transform = X, y, batch_size, seed, transform
         self.per_epoch, self._epoch, self._perm = len(X) // batch_size, None, None
 

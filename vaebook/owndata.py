@@ -166,7 +166,6 @@ def own_batches(spec: str, batch_size: int = 100, seed: int = 0, ddir=None, hold
     d = load_own(spec, ddir)
     x = d.x[:len(d.x) - holdout]
     if not 0 <= holdout < len(d.x): raise DataError(f'holdout must be from 0 to {len(d.x) - 1} images of {spec}, not {holdout}')
-    if batch_size > len(x): raise DataError(f'{spec} has {len(x)} training images, fewer than a batch of {batch_size}; choose a smaller batch_size')
     if binarize_as == 'once': x = binarize_static(x, 0)
     return Batches(x, batch_size=batch_size, seed=seed, transform=binarize if binarize_as == 'dynamic' else None)
 
