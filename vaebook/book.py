@@ -4,48 +4,48 @@
 
 # %% ../nbs/00i_book.ipynb #c003
 from __future__ import annotations
-import argparse, json, os, re, shutil, signal, subprocess, sys, time
+import argparse, ast, json, os, re, shutil, signal, subprocess, sys, time
 from pathlib import Path
 from .report import headline_markdown
+from .runs import project_path
 
 # %% auto #0
-__all__ = ['CHAPTERS', 'FOUNDATIONS', 'PAGES', 'READS_ONLY', 'BOOK_PARAMS', 'QUICK', 'QUICK_PARAMS', 'TEST_CALLS', 'QUICK_NOTE',
+__all__ = ['FOUNDATIONS', 'CHAPTERS', 'PAGES', 'QUICK', 'TEST_CALLS', 'QUICK_NOTE', 'book_pages', 'chapter_settings',
            'chapter_params', 'run_chapter', 'prepare_for_book', 'dedupe_inline_scripts', 'build_book',
            'stage_quick_book', 'mark_quick', 'main']
 
 # %% ../nbs/00i_book.ipynb #c005
-CHAPTERS = ('01_vae', '02_gmvae', '03_iwae', '04_ssvae', '05_fsvae', '06_performance', '07_latent', '08_likelihood', '09_literature', '10_hierarchy')
-# chapter 0: the foundation notebooks, executed as they are (their inline tests are their content)
-FOUNDATIONS = ('00a_data', '00a1_devices', '00a2_owndata', '00b_distributions', '00c_networks', '00d_training', '00e_evaluation', '00f1_registry',
-               '00f2_runs', '00f3_records', '00f_experiment',
-               '00g_report', '00h_cli', '00i_book')
+def book_pages(root) -> tuple[tuple, tuple]:
+    """The notebooks of `root/nbs`: chapter 0's foundations (`00*`) and the chapters (`01_*`, `02_*`, ...), by name.
+    A new chapter is its notebook; `_toc.yml` says where the site shows its executed copy."""
+    names = sorted(p.stem for p in (Path(root) / 'nbs').glob('[0-9][0-9]*.ipynb'))
+    return tuple(n for n in names if n.startswith('00')), tuple(n for n in names if not n.startswith('00'))
+
+# chapter 0: the foundation notebooks, executed as they are (their inline tests are their content); then the chapters
+FOUNDATIONS, CHAPTERS = book_pages(project_path())
 PAGES = FOUNDATIONS + CHAPTERS   # every notebook of the site, in the order vaebook-book runs them
-READS_ONLY = ('03_iwae', '06_performance')   # they read results files: no device, no results to write
-# the parameters each chapter's book copy runs with beyond its defaults (SVHN cannot be downloaded offline)
-BOOK_PARAMS = {'05_fsvae': ['-p', 'dataset', 'colored-mnist']}
+QUICK = 'runs/quick'   # vaebook-book --quick: every run, result and page under here
 
-# vaebook-book --quick: every chapter with budgets small enough for minutes on a 2-core CPU; its numbers only show
-# that the code runs. Chapter 6 reads the recorded benchmarks, so it runs as it is.
-QUICK = 'runs/quick'
-QUICK_PARAMS = {
-    '01_vae': ['-p', 'iter_max', '500', '-y', '{seeds: [0], iws: [1, 10, 100]}', '-p', 'niwae_5000', 'False'],
-    '02_gmvae': ['-p', 'iter_max', '500', '-y', '{seeds: [0], iws: [1, 10, 100]}', '-p', 'niwae_5000', 'False'],
-    '04_ssvae': ['-p', 'iter_max', '300', '-y', '{seeds: [0], sweep: [0, 0.1, 1], labels_curve: [100, 600]}'],
-    '05_fsvae': ['-p', 'iter_max', '300'],
-    '07_latent': ['-p', 'iter_max', '300', '-y', '{betas: [0.5, 2]}'],
-    '08_likelihood': ['-p', 'iter_max', '300', '-y', '{seeds: [0], train_iws: [1, 5], vamp_iws: [1], iws: [1, 10, 100]}', '-p', 'niwae_5000', 'False'],
-    '09_literature': ['-p', 'epochs', '4', '-p', 'batch_size', '100', '-p', 'compare_batch', '200', '-p', 'compare_epochs', '1',
-                      '-p', 'curve_iw', '10', '-y', '{iws: [1, 10]}', '-p', 'niwae_5000', 'False'],
-    '10_hierarchy': ['-p', 'iter_max', '300', '-y', '{iws: [1, 10]}'],
-}
+def chapter_settings(root, ch: str) -> dict:
+    """What chapter `ch` declares of itself: the names of its `parameters`, and the settings of its cell tagged
+    `vaebook-book`: `book` (its book copy's parameters beyond the defaults) and `quick` (the budgets of the quick book)."""
+    nb = json.loads((Path(root) / 'nbs' / f'{ch}.ipynb').read_text())
+    names, own = set(), {}
+    for c in nb['cells']:
+        tags, src = c.get('metadata', {}).get('tags', []), ''.join(c['source'])
+        if 'parameters' in tags: names = {t.id for n in ast.parse(src).body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+        if c['cell_type'] == 'raw' and 'vaebook-book' in tags: own = json.loads(src)
+    return {'parameters': names, 'book': own.get('book', {}), 'quick': own.get('quick', {})}
 
-def chapter_params(ch: str, device: str = 'auto', quick: bool = False) -> list[str]:
-    "The papermill arguments of chapter `ch`'s book copy (or of its quick run, whose runs and results stay under `QUICK`)."
-    results = f'{QUICK}/book/results' if quick else 'book/results'
-    if ch == '06_performance' or ch in FOUNDATIONS: own = []
-    elif ch in READS_ONLY: own = ['-p', 'results_dir', results] if quick else []
-    else: own = ['-p', 'device', device, '-p', 'results_dir', results] + (['-p', 'runs_dir', f'{QUICK}/runs'] if quick else [])
-    return own + BOOK_PARAMS.get(ch, []) + (QUICK_PARAMS.get(ch, []) if quick else [])
+def chapter_params(ch: str, device: str = 'auto', quick: bool = False, root=None) -> list[str]:
+    """The papermill arguments of chapter `ch`'s book copy, or of its quick run (its runs and results under `QUICK`):
+    what it declares (`chapter_settings`), and the device, results and runs directories where it takes them."""
+    s = chapter_settings(root or project_path(), ch)
+    given = {**s['book'], **(s['quick'] if quick else {})}
+    where = {'device': device, 'results_dir': f'{QUICK}/book/results' if quick else 'book/results'}
+    if quick: where['runs_dir'] = f'{QUICK}/runs'
+    given.update({k: v for k, v in where.items() if k in s['parameters']})
+    return ['-y', json.dumps(given)] if given else []
 
 def run_chapter(root: Path, ch: str, params: list[str], env: dict | None = None, dest: Path | None = None) -> int:
     "Execute chapter `ch` into a temporary copy; move it into `dest` (`book/`) only if it ran through. Returns papermill's code."
@@ -75,6 +75,7 @@ def prepare_for_book(path):
     cells = []
     for c in nb.cells:
         tags = set(c.metadata.get('tags', []))
+        if c.cell_type == 'raw' and 'vaebook-book' in tags: continue   # the builder's settings, not the chapter's content
         if c.cell_type != 'code': cells.append(c); continue
         if 'injected-parameters' in tags:
             params = next((p for p in reversed(cells) if 'parameters' in p.metadata.get('tags', [])), None)
@@ -129,7 +130,7 @@ def build_book(root, path_output=None) -> int:
 
 # %% ../nbs/00i_book.ipynb #c010
 QUICK_NOTE = ('**Quick run.** This page was executed by `vaebook-book --quick` with budgets of a few hundred iterations '
-              '(`vaebook.book.QUICK_PARAMS`). Its numbers only show that the code runs; they are not results. '
+              '(the `quick` settings each chapter declares). Its numbers only show that the code runs; they are not results. '
               'The results of record are in the book built from `book/`.')
 
 def stage_quick_book(root: Path) -> Path:
