@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import torch
-from .data import Batches, DataError, binarize, binarize_static, cache_dir, data_dir
+from .data import DATASETS, Batches, DataError, binarize, binarize_static, cache_dir, data_dir
 
 # %% auto #0
 __all__ = ['TORCHVISION', 'BINARIZE', 'SPLIT_SEED', 'TEST_SHARE', 'as_images', 'as_labels', 'Images', 'is_own', 'read_npz',
@@ -59,7 +59,8 @@ class Images:
 
 def is_own(spec) -> bool:
     "Whether dataset `spec` names the reader's own data: an .npz file, a folder of images or a torchvision dataset's name."
-    return isinstance(spec, str) and (spec.endswith('.npz') or spec in TORCHVISION or Path(spec).is_dir())
+    if not isinstance(spec, str) or spec in ('mnist', *DATASETS): return False   # the book's own names, even beside a folder of that name
+    return spec.endswith('.npz') or spec in TORCHVISION or Path(spec).is_dir()
 
 def _split(x, y, seed=SPLIT_SEED):
     if len(x) < 2: raise DataError(f'the data holds {len(x)} image; at least 2 are needed, one to train on and one to test')
