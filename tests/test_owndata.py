@@ -44,7 +44,8 @@ def test_the_readme_command_trains_and_evaluates(digits, tmp_path, data):
     nelbo = float(out.split('test split: NELBO ')[1].split()[0])
     niwae = [float(out.split(f'negative IWAE-{k}: ')[1].split()[0]) for k in (1, 10, 100, 1000)]
     assert 0 < niwae[-1] < niwae[0] and abs(niwae[0] - nelbo) < 3, out   # IWAE-1 estimates the ELBO; more samples, a tighter bound
-    # the run is named by the data's name and a digest of its contents, not by where the file happens to be
+    # the run is named by the data's name and a digest of its contents (its config keeps the path: a moved file is
+    # refused as other settings rather than taken for the same data)
     assert [p.name.split('_dataset=')[1].split('-')[0] for p in tmp_path.iterdir()] == [data.split('.')[0]]
 
 

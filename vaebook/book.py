@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog='vaebook-book', description='Run every chapter and build the results book.')
     p.add_argument('--root', default='.', help='the project checkout (holding nbs/, book/, _toc.yml)')
     p.add_argument('--skip-run', action='store_true', help='build from the executed copies already in book/')
-    p.add_argument('--chapters', nargs='*', default=list(PAGES), help='which chapters to run (default: all, chapter 0 first)')
+    p.add_argument('--chapters', nargs='*', default=None, help='which chapters to run (default: all, chapter 0 first)')
     p.add_argument('--device', choices=('auto', 'cpu', 'gpu'), default='auto', help="papermill parameter 'device' for every chapter")
     p.add_argument('--scheduler', default=None, help='a Dask scheduler (tcp://host:port) whose workers train the chapters\' runs '
                    '(default: $VAEBOOK_SCHEDULER, else this machine); the runs directory must be shared with them')
@@ -177,8 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     if a.quick and a.skip_run: p.error('--quick runs the chapters; it cannot be combined with --skip-run')
     root = Path(a.root).resolve()
     if not (root / '_toc.yml').exists(): p.error(f'{root} is not a vaebook checkout (no _toc.yml); pass --root')
-    unknown = set(a.chapters) - set(PAGES)
-    if unknown: p.error(f"unknown chapters {sorted(unknown)}; choose from {', '.join(PAGES)}")
+    pages = sum(book_pages(root), ())   # the checkout's own notebooks, wherever vaebook-book is started
+    a.chapters = pages if a.chapters is None else a.chapters
+    unknown = set(a.chapters) - set(pages)
+    if unknown: p.error(f"unknown chapters {sorted(unknown)}; choose from {', '.join(pages)}")
     env = {**os.environ, 'PYTHONUNBUFFERED': '1'}
     if env.get('VAEBOOK_DATA'): env['VAEBOOK_DATA'] = str(Path(env['VAEBOOK_DATA']).resolve())  # kernels run elsewhere
     if a.scheduler:   # every chapter's runs go to the cluster: the chapters read it where their scheduler parameter is unset
@@ -193,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         for ch in ([] if a.skip_run else a.chapters):
             print(f'running {ch} ...', flush=True)
             t = time.perf_counter()
-            r = run_chapter(root, ch, chapter_params(ch, a.device, a.quick), env, dest=site / 'book')
+            r = run_chapter(root, ch, chapter_params(ch, a.device, a.quick, root), env, dest=site / 'book')
             if a.events:   # a record per chapter for the tools that time the book (bench/quick_profile.py)
                 with open(a.events, 'a') as f:
                     f.write(json.dumps({'chapter': ch, 'minutes': (time.perf_counter() - t) / 60, 'returncode': r, 'quick': a.quick}) + '\n')

@@ -8,7 +8,7 @@ import argparse, math, signal, sys
 from .data import DATASETS, DataError
 from .training import (CheckpointError, Interrupted, RunBusy, SCHEDULES, STOP_SIGNALS, TrainingDiverged,
                               checkpoint_iteration, run_lock)
-from .devices import get_device
+from .devices import DEVICES, get_device
 from .evaluation import IWS
 from .networks import ACTIVATIONS
 from .owndata import BINARIZE
@@ -45,7 +45,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument('--train', action='store_true', help='train the model')
     p.add_argument('--iwae', action='store_true', help='evaluate: NELBO and IWAE-1/10/100/1000 on the CS236 subset '
                    '(vae, gmvae, betavae, iwae, gmiwae, vampprior), test accuracy (ssvae), test NELBO (fsvae)')
-    p.add_argument('--device', choices=('auto', 'cpu', 'gpu'), default='auto', help='auto: the GPU when present')
+    p.add_argument('--device', choices=DEVICES, default='auto', help='auto: a GPU that can run this torch when present (gpu and cuda mean CUDA)')
     p.add_argument('--batch_size', type=_int_at_least(1), default=100, help='training batch size')
     p.add_argument('--z', type=_int_at_least(1), default=None, help='latent dimension (default: the model\'s own, ' +
                    ', '.join(f'{m} {s.z}' for m, s in MODELS.items() if s.z != 10) + ', else 10)')

@@ -35,9 +35,10 @@ def get_device(device: str | torch.device = 'auto') -> torch.device:
         if torch.cuda.is_available(): warnings.warn(f'{why}; computing on the CPU instead', stacklevel=2)
         if getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available(): return torch.device('mps')
         return torch.device('cpu')
-    if device in ('gpu', 'cuda'):
+    if device in ('gpu', 'cuda') or (isinstance(device, str) and device.startswith('cuda:')):   # 'cuda:1': a GPU by number
         if (why := cuda_problem()) is not None: raise ValueError(f"device {device!r} asked for, but {why}; use --device cpu")
-        return _cuda()
+        _cuda()
+        return torch.device('cuda' if device == 'gpu' else device)
     if device in ('cpu', 'mps'): return torch.device(device)
     raise ValueError(f"device must be one of {', '.join(DEVICES)}, not {device!r}")
 
@@ -61,9 +62,10 @@ def check_device(state: dict, device, where, cross_device: bool = False):
     "Refuse (`ValueError`) to continue or reuse on `device` the run at `where` whose checkpoint `state` was made elsewhere."
     was, now = made_on(state), get_device(device).type
     if was != now and not cross_device:
-        raise ValueError(f"the run in {where} was trained on {was}; continuing or reusing it on {now} would mix devices in "
-                         f"one run (its numbers would repeat on neither). Use --device {was.split('+')[0]}, train into another "
-                         "runs directory, or pass --cross-device (cross_device=True) to do it anyway")
+        hint = f"use --device {'gpu' if was == 'cuda' else was}, " if '+' not in was else ''   # a mixed run has no device of its own
+        raise ValueError(f"the run in {where} was trained on {was.replace('+', ' and ')}; continuing or reusing it on {now} would "
+                         f"mix devices in one run (its numbers would repeat on neither). To go on, {hint}train into another "
+                         "runs directory, or pass --cross-device (cross_device=True)")
 
 # %% ../nbs/00a1_devices.ipynb #c013
 def rng_state() -> dict:
@@ -95,7 +97,10 @@ def deterministic(device):
 def reduced_matmul(device) -> bool:
     "Whether a float32 matmul on `device` may round its inputs (TF32 on CUDA; bf16 or TF32 in oneDNN on a CPU)."
     kind = torch.device(device).type
+    if not hasattr(torch.backends, 'fp32_precision'):   # torch before 2.9: the older switches
+        return kind == 'cuda' and torch.backends.cuda.matmul.allow_tf32 or kind == 'cpu' and torch.get_float32_matmul_precision() == 'medium'
     backend = {'cuda': torch.backends.cuda.matmul, 'cpu': getattr(torch.backends.mkldnn, 'matmul', None)}.get(kind)
     p = getattr(backend, 'fp32_precision', 'ieee')
-    if p == 'none': p = getattr(torch.backends, 'fp32_precision', 'ieee')
+    if p == 'none' and kind == 'cpu': p = getattr(torch.backends.mkldnn, 'fp32_precision', 'none')   # oneDNN's own level
+    if p == 'none': p = torch.backends.fp32_precision
     return p not in ('ieee', 'none')

@@ -88,8 +88,10 @@ def train_on_cluster(configs: list[dict], runs_dir='runs', resume=True, ddir=Non
     data = None if ddir is None else str(Path(ddir).resolve())   # else each worker's own VAEBOOK_DATA
     jobs = [(c, str(project_path(runs_dir).resolve()), resume, data, threads) for c in runs]
     from vaebook.experiment import _train_one   # by the package's name: the workers import it
+    from distributed import wait
     with client:
         futures = client.map(_train_one, jobs, key=[f'train-{run_name(c)}' for c in runs], pure=False)
+        wait(futures)   # every run to its end before any error is raised: none is left training, holding its lock
         for c, f in zip(runs, futures):
             secs = f.result()   # a run's error is raised here, as it would be locally
             log_run(f'{run_name(c)}: trained on the cluster ({secs:.0f} s)', run=run_name(c), trained_in='cluster', seconds=secs)
@@ -113,6 +115,9 @@ def run_experiment(configs: list[dict], runs_dir='runs', results=None, vary=(), 
         check_record(project_path(results), [label(c) for c in configs], settings)
         writable_dir(project_path(results).parent, 'the results directory', 'choose another results_dir')
     scheduler = scheduler or os.environ.get('VAEBOOK_SCHEDULER') or None
+    if scheduler and device.type != 'cpu':   # the workers' runs would then be refused here as made on another device
+        raise SettingsError(f"a cluster's workers train on their CPUs; with scheduler {scheduler}, run with device 'cpu' "
+                            f"(not {device.type}), or train on this {device.type} without a scheduler")
     if scheduler: train_on_cluster(configs, runs_dir, resume, ddir, scheduler)
     elif device.type == 'cpu': train_in_parallel(configs, runs_dir, resume, ddir, workers)
     elif workers > 1: log_run(f'workers={workers}: on {device.type} the runs train one at a time, on one device', workers=workers)

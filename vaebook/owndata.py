@@ -13,10 +13,12 @@ from .data import DATASETS, Batches, DataError, binarize, binarize_static, cache
 
 # %% auto #0
 __all__ = ['TORCHVISION', 'BINARIZE', 'SPLIT_SEED', 'TEST_SHARE', 'as_images', 'as_labels', 'Images', 'is_own', 'read_npz',
-           'read_folder', 'read_torchvision', 'load_own', 'data_label', 'image_shape', 'own_batches', 'own_test']
+           'read_folder', 'read_torchvision', 'load_own', 'data_label', 'image_shape', 'input_size', 'own_batches',
+           'own_test']
 
 # %% ../nbs/00a2_owndata.ipynb #c006
-TORCHVISION = ('FashionMNIST', 'KMNIST', 'QMNIST', 'CIFAR10', 'CIFAR100')   # torchvision's image sets with a train flag
+# torchvision's image sets with a train flag, and the shape of one image: a model is sized without reading the files
+TORCHVISION = {'FashionMNIST': (1, 28, 28), 'KMNIST': (1, 28, 28), 'QMNIST': (1, 28, 28), 'CIFAR10': (3, 32, 32), 'CIFAR100': (3, 32, 32)}
 BINARIZE = ('dynamic', 'once', 'none')
 SPLIT_SEED, TEST_SHARE = 0, 0.1   # without a test split of its own, a seeded tenth of the images is held out
 
@@ -154,12 +156,16 @@ def data_label(spec: str) -> str:
     h = hashlib.sha1()
     if p.is_file(): h.update(p.read_bytes())
     else:
-        for f in sorted(q for q in p.rglob('*') if q.is_file()): h.update(f'{f.relative_to(p)}:{f.stat().st_size}:{f.stat().st_mtime_ns};'.encode())
+        for f in sorted(q for q in p.rglob('*') if q.is_file()): h.update(f'{f.relative_to(p)}:'.encode() + f.read_bytes())
     return f'{p.stem}-{h.hexdigest()[:8]}'
 
 def image_shape(spec: str) -> tuple:
     "The shape of one image of dataset `spec` ('mnist' or your own): `(C, H, W)`, or `(d,)` for vectors that are not images."
-    return (1, 28, 28) if spec == 'mnist' else load_own(spec).shape
+    return (1, 28, 28) if spec == 'mnist' else TORCHVISION[spec] if spec in TORCHVISION and not Path(spec).exists() else load_own(spec).shape
+
+def input_size(spec: str) -> int:
+    "The length `d` of one row of dataset `spec`, the models' `x_dim`."
+    return int(np.prod(image_shape(spec)))
 
 # %% ../nbs/00a2_owndata.ipynb #c013
 def own_batches(spec: str, batch_size: int = 100, seed: int = 0, ddir=None, holdout: int = 0, binarize_as: str = 'dynamic') -> Batches:

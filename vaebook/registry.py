@@ -13,7 +13,7 @@ from .networks import ACTIVATIONS
 from .data import DATASETS, Batches, labelled_batches, load_digits, mnist_batches
 from .devices import DEVICES
 from .training import SCHEDULES, check_seed
-from .owndata import BINARIZE, data_label, is_own, load_own, own_batches
+from .owndata import BINARIZE, data_label, input_size, is_own, own_batches
 from .vae import ContinuousBernoulli, vae
 from .gmvae import gmvae
 from .ssvae import SSVAE
@@ -97,7 +97,7 @@ def net(c: dict) -> dict:
     """The network settings of config `c` as the models' keyword arguments, with what its data decides (chapter 0a2):
     nothing for MNIST; else the input size and, for grey values (binarize='none'), the continuous Bernoulli likelihood."""
     kw = {'h': c.get('width', OPTIONAL['width']), 'depth': c.get('depth', OPTIONAL['depth']), 'act': c.get('act', OPTIONAL['act'])}
-    if c.get('dataset', 'mnist') != 'mnist': kw['x_dim'] = load_own(c['dataset']).x.shape[1]
+    if c.get('dataset', 'mnist') != 'mnist': kw['x_dim'] = input_size(c['dataset'])
     if c.get('binarize') == 'none': kw['likelihood'] = ContinuousBernoulli()
     return kw
 

@@ -70,14 +70,14 @@ def train_run(config: dict, runs_dir='runs', resume: bool = True, overwrite: boo
     """Train (or reuse) the run `config`; returns `(model, history, run directory, iteration its checkpoint had before)`.
     A run made on another kind of device is continued or reused only with `cross_device` (chapter 0a1)."""
     device = get_device(device)
-    rd = writable_dir(run_dir(config, runs_dir), 'the run directory', 'choose another runs directory (--runs-dir, runs_dir)')
     check_fits(config, device)
+    batches = make_batches(config, ddir)   # the data's errors before anything is written
+    rd = writable_dir(run_dir(config, runs_dir), 'the run directory', 'choose another runs directory (--runs-dir, runs_dir)')
     with run_lock(rd):
         ckpt = rd / 'checkpoint.pt'
         if ckpt.exists() and not (resume or overwrite):
             raise RunExists(f'run directory {rd} already holds a checkpoint; pass --resume to continue or reuse it, '
                             '--overwrite to replace it, or choose another --seed')
-        batches = make_batches(config, ddir)
         if overwrite:   # the run and everything derived from it: its stage-end snapshots and their cached curve too
             for f in [*rd.glob('checkpoint_*.pt'), *(rd / f for f in ('checkpoint.pt', 'metrics.jsonl', 'evaluation.json', 'curve.json'))]:
                 f.unlink(missing_ok=True)

@@ -63,6 +63,7 @@ class SSVAE(nn.Module):
             lse = chunk if lse is None else torch.logaddexp(lse, chunk)
             kl_sum, rec_sum = kl_sum + kl.sum(0), rec_sum - logpx.sum(0)
         niwae = -(lse - math.log(iw))
+        if step >= iw: return niwae.mean(), kl.mean(), -logpx.mean()   # one chunk: reduced as before chunking, bit for bit
         return niwae.mean(), (kl_sum / iw).mean(), (rec_sum / iw).mean()
 
     def classification_cross_entropy(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -195,7 +195,8 @@ def train(model: torch.nn.Module, batches: Callable[[int], object], run_dir: str
             if bad is not None and bad.item():
                 raise TrainingDiverged(f'the loss was not finite at an iteration up to {at}; training stopped. '
                                        f'The last good checkpoint (iteration {start}) is kept in {ckpt}.')
-        move = (lambda t: t.pin_memory().to(device, non_blocking=True)) if device.type == 'cuda' else (lambda t: t.to(device))
+        pinned = lambda t: t.pin_memory() if t.device.type == 'cpu' else t   # batches may already be on the GPU
+        move = (lambda t: pinned(t).to(device, non_blocking=True)) if device.type == 'cuda' else (lambda t: t.to(device))
         def on_signal(sig, frame):
             stop.append(sig)
             if len(stop) > 1: raise Interrupted(sig, None)   # a second signal: leave now
