@@ -1,7 +1,7 @@
 """The results site: it builds offline with no Sphinx warnings, and every page survives a real browser
 (headless Chromium): images load, internal links resolve, the headline table has numbers, no console errors.
 Screenshots of every page go to artifacts/screenshots/."""
-import functools, http.server, re, shutil, threading, urllib.parse, urllib.request
+import functools, http.server, re, shutil, sys, threading, urllib.parse, urllib.request
 import pytest
 from conftest import ROOT
 
@@ -53,11 +53,19 @@ def test_api_page_lists_every_module():
     assert listed == modules, (modules - listed, listed - modules)
 
 
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a): pass   # the browser's requests are not the tests' output
+
+
+class _QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):   # a browser dropping a connection it no longer needs is no error
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)): super().handle_error(request, client_address)
+
+
 @pytest.fixture(scope='module')
 def server(site):
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    handler.log_message = lambda *a: None
-    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    httpd = _QuietServer(('127.0.0.1', 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     yield f'http://127.0.0.1:{httpd.server_address[1]}'
     httpd.shutdown()
