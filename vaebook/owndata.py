@@ -67,7 +67,8 @@ def is_own(spec) -> bool:
 def _split(x, y, seed=SPLIT_SEED):
     if len(x) < 2: raise DataError(f'the data holds {len(x)} image; at least 2 are needed, one to train on and one to test')
     perm = torch.randperm(len(x), generator=torch.Generator('cpu').manual_seed(seed), device='cpu')
-    te, tr = perm[:max(1, round(TEST_SHARE * len(x)))], perm[max(1, round(TEST_SHARE * len(x))):]
+    n_test = max(1, round(TEST_SHARE * len(x)))
+    te, tr = perm[:n_test], perm[n_test:]
     return x[tr], None if y is None else y[tr], x[te], None if y is None else y[te]
 
 def read_npz(path) -> Images:
@@ -135,14 +136,18 @@ def read_torchvision(name: str, ddir=None) -> Images:
 
 # %% ../nbs/00a2_owndata.ipynb #c011
 _LOADED: dict = {}
+_LABELS: dict = {}
+
+def _stamp(p: Path):
+    "What changes when the data at `p` does: a file's mtime, a folder's files' mtimes (None where nothing is there)."
+    if not p.exists(): return None
+    return p.stat().st_mtime_ns if p.is_file() else tuple(sorted((str(q), q.stat().st_mtime_ns) for q in p.rglob('*') if q.is_file()))
 
 def load_own(spec: str, ddir=None) -> Images:
     "The dataset `spec` names (an .npz file, a folder of images, a torchvision name), read once per process."
     p = Path(spec)
     # a file rewritten (or a folder whose files changed) since it was read is read again
-    stamp = None if not p.exists() else p.stat().st_mtime_ns if p.is_file() else \
-            tuple(sorted((str(q), q.stat().st_mtime_ns) for q in p.rglob('*') if q.is_file()))
-    key = (str(p.resolve()) if p.exists() else spec, stamp, str(data_dir(ddir)))
+    key = (str(p.resolve()) if p.exists() else spec, _stamp(p), str(data_dir(ddir)))
     if key not in _LOADED:
         with torch.device('cpu'):   # the data lives on the CPU whatever the default device (chapter 0a1)
             _LOADED[key] = read_torchvision(spec, ddir) if spec in TORCHVISION and not p.exists() else \
@@ -153,11 +158,14 @@ def data_label(spec: str) -> str:
     "How run directories name dataset `spec`: a torchvision name as it is; a file or folder as its name and a digest of its contents."
     p = Path(spec)
     if spec in TORCHVISION and not p.exists(): return spec
-    h = hashlib.sha1()
-    if p.is_file(): h.update(p.read_bytes())
-    else:
-        for f in sorted(q for q in p.rglob('*') if q.is_file()): h.update(f'{f.relative_to(p)}:'.encode() + f.read_bytes())
-    return f'{p.stem}-{h.hexdigest()[:8]}'
+    key = (str(p.resolve()), _stamp(p))   # every run name asks: the contents are read once until they change
+    if key not in _LABELS:
+        h = hashlib.sha1()
+        if p.is_file(): h.update(p.read_bytes())
+        else:
+            for f in sorted(q for q in p.rglob('*') if q.is_file()): h.update(f'{f.relative_to(p)}:'.encode() + f.read_bytes())
+        _LABELS[key] = f'{p.stem}-{h.hexdigest()[:8]}'
+    return _LABELS[key]
 
 def image_shape(spec: str) -> tuple:
     "The shape of one image of dataset `spec` ('mnist' or your own): `(C, H, W)`, or `(d,)` for vectors that are not images."
