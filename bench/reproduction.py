@@ -16,28 +16,20 @@ import torch
 from vaebook.evaluation import summarize
 from vaebook.records import frame, git_commit, select
 from vaebook.report import bound_name
+from vaebook.book import CHAPTERS as BOOK_CHAPTERS, chapter_settings
 from vaebook.runs import project_path
 
-# chapter: papermill parameters beyond runs_dir, results_dir and resume (every seed list cut to [0]; chapter 3 only reads)
-CHAPTERS = {
-    '01_vae': ['-y', '{seeds: [0]}'],
-    '02_gmvae': ['-y', '{seeds: [0]}'],
-    '03_iwae': [],
-    '04_ssvae': ['-y', '{seeds: [0], sweep_seeds: [0], curve_seeds: [0]}'],
-    '05_fsvae': ['-y', '{seeds: [0]}', '-p', 'dataset', 'colored-mnist'],
-    '07_latent': [],
-    '08_likelihood': ['-y', '{seeds: [0]}'],
-    '09_literature': [],
-    '10_hierarchy': [],
-}
-# --quick: a smoke run of this script
-QUICK = {'01_vae': ['-p', 'iter_max', '200', '-p', 'niwae_5000', 'False'], '02_gmvae': ['-p', 'iter_max', '200', '-p', 'niwae_5000', 'False'],
-         '04_ssvae': ['-p', 'iter_max', '200'], '05_fsvae': ['-p', 'iter_max', '200'],
-         '07_latent': ['-p', 'iter_max', '200'],
-         '08_likelihood': ['-p', 'iter_max', '200', '-y', '{seeds: [0], train_iws: [1, 5], vamp_iws: [1], iws: [1, 10]}', '-p', 'niwae_5000', 'False'],
-         '09_literature': ['-p', 'epochs', '1', '-p', 'batch_size', '100', '-p', 'compare_batch', '200', '-p', 'compare_epochs', '1',
-                           '-p', 'curve_iw', '10', '-y', '{iws: [1, 10]}', '-p', 'niwae_5000', 'False'],
-         '10_hierarchy': ['-p', 'iter_max', '200', '-y', '{iws: [1, 10]}']}
+def one_seed(ch: str) -> list[str]:
+    """Chapter `ch`'s papermill arguments for this measurement: its book copy's settings, every seed list it declares
+    (`seeds`, `sweep_seeds`, ...) cut to [0]."""
+    s = chapter_settings(project_path(), ch)
+    return ['-y', json.dumps({**s['book'], **{n: [0] for n in sorted(s['parameters']) if n.endswith('seeds')}})]
+
+
+# the chapters that write results, as vaebook-book runs them: chapter 6 only reads the others' measurements
+CHAPTERS = {ch: one_seed(ch) for ch in BOOK_CHAPTERS if 'results_dir' in chapter_settings(project_path(), ch)['parameters']}
+# --quick: a smoke run of this script, at the budgets of the quick book each chapter declares
+QUICK = {ch: ['-y', json.dumps(chapter_settings(project_path(), ch)['quick'])] for ch in CHAPTERS}
 # results file: (the measurements compared with the book's, the settings whose every value the book holds is compared)
 BOUNDS = [('cs236', 'nelbo', None), ('cs236', 'niwae', 1000), ('test', 'nelbo', None), ('test', 'niwae', 1000), ('test', 'niwae', 5000)]
 ACCURACY = [('test', 'accuracy', None)]
@@ -80,7 +72,7 @@ def main():
     p.add_argument('--chapters', nargs='*', default=list(CHAPTERS), choices=list(CHAPTERS))
     p.add_argument('--merge', action='store_true', help='keep the chapters --out already holds and replace only those measured now '
                    '(a reproduction longer than one sitting, measured chapter by chapter; the total is then the sum)')
-    p.add_argument('--quick', action='store_true', help='200 iterations, no IWAE-5000: a smoke run of this script, not a measurement '
+    p.add_argument('--quick', action='store_true', help="the quick book's budgets: a smoke run of this script, not a measurement "
                    '(writes into the work directory unless --out is given)')
     a = p.parse_args()
     root = project_path()
@@ -92,8 +84,8 @@ def main():
     commit = git_commit()  # the code that runs, whatever is committed while it does
     times, t_all = {}, time.perf_counter()
     for ch in a.chapters:
-        params = (['-p', 'results_dir', str(work / 'results')] if ch == '03_iwae' else
-                  ['-p', 'runs_dir', str(work / 'runs'), '-p', 'results_dir', str(work / 'results'), '-p', 'resume', 'False'])
+        where = {'runs_dir': str(work / 'runs'), 'results_dir': str(work / 'results'), 'resume': False}   # where it declares them
+        params = ['-y', json.dumps({k: v for k, v in where.items() if k in chapter_settings(root, ch)['parameters']})]
         cmd = [sys.executable, '-m', 'papermill', str(root / 'nbs' / f'{ch}.ipynb'), str(work / f'{ch}.ipynb'),
                '--cwd', str(root), '-k', 'python3', '--no-progress-bar', *params, *CHAPTERS[ch], *quick.get(ch, [])]
         t = time.perf_counter()

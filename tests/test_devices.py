@@ -8,7 +8,7 @@ from conftest import ROOT
 from vaebook.experiment import run_experiment
 from vaebook.fsvae import fsvae, transfer_style
 from vaebook.latent import interpolate
-from vaebook.registry import run_config
+from vaebook.registry import MODELS, run_config
 from vaebook.runs import run_dir, train_run
 from vaebook.ssvae import SSVAE
 from vaebook.training import load_checkpoint, save_checkpoint
@@ -65,7 +65,7 @@ def test_provenance_is_recorded_and_devices_are_not_mixed(tmp_path, mnist_dir):
     assert load_checkpoint(ckpt)['device'] == 'cuda'   # reused as it is: a finished run is not written again
 
 
-@pytest.mark.parametrize('model', list(gpu_smoke.SMALL))
+@pytest.mark.parametrize('model', list(MODELS))
 def test_smoke_resumes_every_model_exactly(model, mnist_dir):
     r = gpu_smoke.resumes_exactly(model, 'cpu', iters=40)
     assert r['resumed_bit_for_bit'], r

@@ -166,3 +166,27 @@ def test_likelihood_results():
     assert nb['metadata'].get('papermill', {}).get('exception') in (None, False)
     v = stat(df, split='test', measure='niwae', eval_iw=5000, model='iwae', iw=5)
     assert f"{v['mean']:.2f}" in json.dumps(nb['cells'])   # the page shows the file's numbers
+
+
+def test_literature_results():
+    "Chapter 9's file: Burda et al.'s network on their schedule, the test NLL as they report it, the cost of every run."
+    f = ROOT / 'book' / 'results' / 'literature.json'
+    assert f.exists(), f'{f} missing: run nbs/09_literature.ipynb with vaebook-book (see book/reproduce.md)'
+    r = json.loads(f.read_text())
+    assert r['commit'] not in ('', 'unknown') and not r['commit'].endswith('dirty')
+    runs = list(r['runs'].values())
+    assert {(run['iw'], run['batch_size']) for run in runs} >= {(1, 20), (5, 20)}   # the paper's two rows at its batch
+    for run in runs:
+        assert (run['z'], run['width'], run['act'], run['schedule'], run['layers']) == (50, 200, 'tanh', 'burda', 1)
+        assert run['test/niwae_5000'] < run['test/niwae_1000'] < run['test/nelbo'], run
+        assert run['cpu_hours'] > 0 and run['epochs'] >= 121
+        curve = run['curve']   # one point per stage end reached, in order, the last at the run's end
+        assert [p['epochs'] for p in curve] == [e for e in (1, 4, 13, 40, 121, 364, 1093, 3280) if e <= run['epochs']]
+        assert all(a['cpu_hours'] < b['cpu_hours'] for a, b in zip(curve, curve[1:]))
+        # the same weights and bound on the same images, other draws: a mean of 10,000 estimates whose spread per image is
+        # well under a nat, so the two agree to a few hundredths
+        assert abs(curve[-1]['niwae'] - run['test/niwae_1000']) < 0.1
+    nb = json.loads((ROOT / 'book' / '09_literature.ipynb').read_text())
+    assert nb['metadata'].get('papermill', {}).get('exception') in (None, False)
+    text = json.dumps(nb['cells'])
+    assert all(f"{run['test/niwae_5000']:.2f}" in text for run in runs)   # the page shows the file's numbers

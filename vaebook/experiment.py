@@ -13,7 +13,7 @@ from .devices import get_device
 from .training import checkpoint_iteration, run_lock
 from .evaluation import IWS
 from .registry import DEFAULTS, MODELS, RULES, SettingsError, check_like, run_config, run_name
-from .runs import check_fits, evaluate_run, log_run, project_path, run_dir, run_provenance, train_run
+from .runs import check_fits, evaluate_run, log_run, project_path, run_cpu_minutes, run_dir, run_provenance, train_run
 from .records import check_record, frame, write_results
 
 # %% auto #0
@@ -129,7 +129,7 @@ def run_experiment(configs: list[dict], runs_dir='runs', results=None, vary=(), 
             metrics = evaluate_run(model, c, rd, ddir, {'cs236': tuple(iws), 'test': tuple(iws) + tuple(test_iws) + (tuple(first_iws) if i == 0 else ())})
         key = run_key(c, vary)
         exp.models[key], exp.curves[key] = model, hist
-        exp.runs[label(c)] = {**{v: setting(c, v) for v in vary}, **c, **metrics, **run_provenance(rd)}
+        exp.runs[label(c)] = {**{v: setting(c, v) for v in vary}, **c, **metrics, **run_provenance(rd), **run_cpu_minutes(rd)}
         if hist and 'seconds' in hist[-1]: exp.runs[label(c)]['train_minutes'] = round(hist[-1]['seconds'] / 60, 4)
         how = ('checkpoint reused' if before == c['iter_max'] else f'trained from iteration {before or 0}')
         shown = ', '.join(f'{k} {100 * metrics[k]:.2f}%' if k == 'accuracy' else f'{k} {metrics[k]:.2f}' for k in MODELS[c['model']].headline if k in metrics)   # own data: no CS236 subset

@@ -14,7 +14,7 @@ from .training import BURDA_ENDS, load_checkpoint, seed_everything, stage_ends
 
 # %% auto #0
 __all__ = ['BURDA', 'TRAIN_IMAGES', 'PUBLISHED', 'PUBLISHED_ACTIVE', 'per_epoch', 'burda_config', 'epochs_of', 'layers',
-           'published', 'cost_curve']
+           'published', 'full_protocol', 'cost_curve']
 
 # %% ../nbs/09_literature.ipynb #c009
 BURDA = {'z': 50, 'width': 200, 'act': 'tanh', 'holdout': 400, 'eps': 1e-4, 'schedule': 'burda', 'lr': 1e-3}
@@ -43,9 +43,12 @@ def layers(config: dict) -> int:
     return 2 if 'z1' in config else 1
 
 def published(config: dict, table: dict = PUBLISHED):
-    "Burda et al.'s `table` entry for a run of their whole protocol (every stage, at their batch of 20), else `None`."
-    if epochs_of(config) != BURDA_ENDS[-1] or config['batch_size'] != 20: return None
+    "Burda et al.'s `table` entry for the model and training bound of run `config` (`None` where they have none)."
     return table.get((layers(config), config.get('iw', 1)))
+
+def full_protocol(config: dict) -> bool:
+    "Whether run `config` trains as long as Burda et al.'s numbers did: every stage of their schedule at their batch of 20."
+    return epochs_of(config) == BURDA_ENDS[-1] and config['batch_size'] == 20
 
 # %% ../nbs/09_literature.ipynb #c012
 def cost_curve(config: dict, x: torch.Tensor, runs_dir='runs', iw: int = 1000, device='cpu', images: int | None = None) -> list[dict]:

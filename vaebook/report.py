@@ -165,7 +165,7 @@ def headline_markdown(results_dir) -> str:
             rows.append(f"| {fam.upper()} | best: {desc} | {metric} | {cells[0]} | {f'{ref:.2f}' if ref else '–'} | {cells[1]} | – |")
     for r in long_runs:
         bound = 'ELBO' if r['iw'] == 1 else f"{r['iw']}-sample bound"
-        rows.append(f"| VAE | long run: Burda et al.'s protocol, {bound}, {r['epochs']:,.0f} epochs | niwae_5000 | – | – | "
+        rows.append(f"| VAE | long run: Burda et al.'s network and schedule, {bound}, {r['epochs']:,.0f} epochs at batch {r['batch_size']} | niwae_5000 | – | – | "
                     f"{r['test/niwae_5000']:.2f} (n=1) | {r['published']:.2f} (Burda et al. 2016) |")
     out = '\n'.join(rows) + '\n'
     lit = LITERATURE[('ssvae', 'accuracy')]

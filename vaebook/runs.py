@@ -4,7 +4,7 @@
 
 # %% ../nbs/00f2_runs.ipynb #c002
 from __future__ import annotations
-import json, os, re
+import json, os, re, time
 from pathlib import Path
 import torch
 from .data import eval_set, load_digits, load_mnist, validation_set, write_atomic, writable_dir
@@ -16,8 +16,8 @@ from .evaluation import IWS, accuracy, evaluate_nelbo, panel_keys, protocol_boun
 from .registry import MODELS, OPTIONAL, SHAPE, SettingsError, footprint, make_batches, make_model, run_name
 
 # %% auto #0
-__all__ = ['run_dir', 'project_path', 'free_memory', 'check_fits', 'log_run', 'RunExists', 'train_run', 'continued_from',
-           'make_monitor', 'load_run', 'run_provenance', 'evaluate_run']
+__all__ = ['TIMES', 'run_dir', 'project_path', 'free_memory', 'check_fits', 'log_run', 'RunExists', 'train_run', 'continued_from',
+           'make_monitor', 'load_run', 'run_provenance', 'evaluate_run', 'run_cpu_minutes']
 
 # %% ../nbs/00f2_runs.ipynb #c005
 def run_dir(config: dict, runs_dir='runs') -> Path:
@@ -144,14 +144,15 @@ def run_provenance(rd) -> dict:
 
 # %% ../nbs/00f2_runs.ipynb #c012
 def evaluate_run(model, config: dict, rd: Path, ddir=None, iws: dict | None = None) -> dict:
-    "The run's metrics (see above), reusing and extending the cache `rd/evaluation.json`; only those asked for are returned."
+    """The run's metrics (see above), reusing and extending the cache `rd/evaluation.json`; only those asked for are
+    returned. The cache also keeps the CPU seconds its metrics cost (`run_cpu_minutes`)."""
     iws = {'cs236': IWS, 'test': IWS} if iws is None else iws
-    cache, it = rd / 'evaluation.json', config['iter_max']
-    have = {}
+    cache, it, t0 = rd / 'evaluation.json', config['iter_max'], time.process_time()
+    have, spent = {}, 0.0
     if cache.exists():
         try: c = json.loads(cache.read_text())
         except json.JSONDecodeError: c = {}
-        if c.get('iteration') == it: have = c['metrics']
+        if c.get('iteration') == it: have, spent = c['metrics'], c.get('cpu_seconds', 0.0)
     m = config['model']
     if MODELS[m].data == 'mnist':
         out, own = have, config.get('dataset', 'mnist') != 'mnist'
@@ -171,5 +172,19 @@ def evaluate_run(model, config: dict, rd: Path, ddir=None, iws: dict | None = No
             X, y = load_digits(config['dataset'], 'test', ddir)
             out = {**have, **{f'test/{k}': v for k, v in evaluate_nelbo(model, X, y=y, batch=2000).items()}}
         wanted = {'test/nelbo', 'test/kl', 'test/rec'}
-    if out != have: write_atomic(cache, json.dumps({'iteration': it, 'metrics': out}))
+    if out != have:   # process CPU time: every thread of the evaluation, as a run's training counts it
+        write_atomic(cache, json.dumps({'iteration': it, 'metrics': out, 'cpu_seconds': round(spent + time.process_time() - t0, 3)}))
     return {k: v for k, v in out.items() if k in wanted}
+
+TIMES = ('train_minutes', 'train_cpu_minutes', 'eval_cpu_minutes')   # a run record's costs: two runs of the same numbers differ in them
+
+def run_cpu_minutes(rd) -> dict:
+    """What the run in directory `rd` cost: `train_cpu_minutes` (its checkpoint's CPU time, across resumes) and
+    `eval_cpu_minutes` (its cached evaluations'); a part left unrecorded by older code is left out."""
+    rd, out = Path(rd), {}
+    cpu = load_checkpoint(rd / 'checkpoint.pt').get('cpu_seconds')
+    if cpu is not None: out['train_cpu_minutes'] = round(cpu / 60, 4)
+    try: ev = json.loads((rd / 'evaluation.json').read_text()).get('cpu_seconds')
+    except (OSError, json.JSONDecodeError): ev = None
+    if ev is not None: out['eval_cpu_minutes'] = round(ev / 60, 4)
+    return out
