@@ -53,6 +53,31 @@ def test_api_page_lists_every_module():
     assert listed == modules, (modules - listed, listed - modules)
 
 
+def captioned_pages():
+    "The pages whose executed copy came from a notebook that declares its figures' captions (chapter 0i's `fig-cap`)."
+    import json
+    out = []
+    for page in toc_pages():
+        nb = ROOT / f'{page}.ipynb'
+        if nb.exists() and any('mystnb' in c.get('metadata', {}) for c in json.loads(nb.read_text())['cells']): out.append(page)
+    return out
+
+
+def test_figures_have_captions(site):
+    """On every page executed from a captioned notebook, each image of a cell's output sits in a figure with a caption,
+    and its alt text is words, not the file's name."""
+    pages = captioned_pages()
+    assert pages, 'no page carries figure captions'
+    for page in pages:
+        html = (site / f'{page}.html').read_text()
+        imgs = re.findall(r'<img [^>]*src="[^"]*_images/[^"]*"[^>]*>', html)
+        assert imgs, f'{page}: captions declared but no figure'
+        assert html.count('<figcaption') >= len(imgs), f'{page}: {len(imgs)} images, {html.count("<figcaption")} captions'
+        for tag in imgs:
+            alt = re.search(r'alt="([^"]*)"', tag)
+            assert alt and len(alt.group(1).split()) >= 4 and not alt.group(1).endswith('.png'), f'{page}: {tag}'
+
+
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *a): pass   # the browser's requests are not the tests' output
 
@@ -229,3 +254,30 @@ def test_chapters_cite_their_sources(page, server, browser):
     # the served file's ids, not the browser's: reading them right after a navigation raced with the load on a busy machine
     ids = set(re.findall(r'\bid="([^"]+)"', urllib.request.urlopen(f'{server}/book/references.html').read().decode()))
     assert all(l.split('#')[1] in ids for l in links), [l for l in links if l.split('#')[1] not in ids]
+
+
+INLINE_MATH_JS = """
+return Array.from(document.querySelectorAll('article mjx-container:not([display="true"])')).map(m => {
+  const cs = getComputedStyle(m), r = m.getBoundingClientRect();
+  const ink = Array.from(m.querySelectorAll('mjx-math *')).map(e => e.getBoundingClientRect()).filter(b => b.width && b.height);
+  if (cs.overflowX === 'visible' && cs.overflowY === 'visible') return null;   // drawn whole, wherever its ink goes
+  const top = Math.min(...ink.map(b => b.top)), bottom = Math.max(...ink.map(b => b.bottom));
+  const why = [];
+  if (m.scrollWidth <= m.clientWidth + 1) why.push(`a scroll box though it fits (${m.scrollWidth} <= ${m.clientWidth})`);
+  if (top < r.top - 1 || bottom > r.bottom + 1) why.push(`ink ${Math.round(top)}..${Math.round(bottom)} outside its box ${Math.round(r.top)}..${Math.round(r.bottom)}`);
+  return why.length ? `${(m.textContent || '').slice(0, 40)}: ${why.join('; ')}` : null;
+}).filter(x => x);"""
+
+
+@pytest.mark.parametrize('page', PAGES)
+def test_inline_maths_whole_on_a_phone(page, server, browser):
+    "At 420 px an inline formula is a scroll box only when it is wider than its line, and then its sub- and superscripts stay inside the box."
+    browser.set_window_size(420, 1600)
+    try:
+        browser.get(f'{server}/{page}')
+        browser.execute_async_script("const done = arguments[arguments.length - 1];"
+                                     "((window.MathJax && MathJax.startup) ? MathJax.startup.promise : Promise.resolve()).then(() => setTimeout(() => done(1), 100));")
+        cut = browser.execute_script(INLINE_MATH_JS)
+    finally:
+        browser.set_window_size(1280, 1600)
+    assert not cut, f'{page} at 420 px:\n' + '\n'.join(cut)

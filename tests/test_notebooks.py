@@ -185,3 +185,17 @@ def test_every_glued_number_in_prose_is_glued_by_the_chapter(chapter):
     kept = [re.sub(r'\\\{[^}]*\\\}', '.+', re.escape(n)) for n in re.findall(r"glue\w*\(f?'([^']+)'", code)]
     missing = {w for w in wanted if not any(re.fullmatch(k, w) for k in kept)}
     assert not missing, f'{chapter}: prose shows {missing}, which no glue(...) keeps'
+
+
+@pytest.mark.parametrize('chapter', CHAPTERS)
+def test_every_figure_declares_its_caption(chapter):
+    """Each cell that drew a figure in the chapter's book copy says, in the notebook, what to see in it (`#| fig-cap:`)
+    and what it shows to a reader who cannot see it (`#| fig-alt:`); the book builder makes them the figure's caption and
+    alt text (chapter 0i)."""
+    book = ROOT / 'book' / f'{chapter}.ipynb'
+    assert book.exists(), f'{book} missing: run vaebook-book --chapters {chapter}'
+    drew = {c['id'] for c in json.loads(book.read_text())['cells']
+            if any('image/png' in o.get('data', {}) for o in c.get('outputs', []))}
+    cells = {c['id']: ''.join(c['source']) for c in json.loads((ROOT / 'nbs' / f'{chapter}.ipynb').read_text())['cells']}
+    bare = [i for i in sorted(drew) if i in cells and not all(f'#| {d}: ' in cells[i] for d in ('fig-cap', 'fig-alt'))]
+    assert not bare, f'{chapter}: figure cells {bare} declare no caption or alt text'

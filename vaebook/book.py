@@ -10,7 +10,7 @@ from .report import headline_markdown
 from .runs import project_path
 
 # %% auto #0
-__all__ = ['FOUNDATIONS', 'CHAPTERS', 'PAGES', 'QUICK', 'TEST_CALLS', 'QUICK_NOTE', 'book_pages', 'chapter_settings',
+__all__ = ['FOUNDATIONS', 'CHAPTERS', 'PAGES', 'QUICK', 'TEST_CALLS', 'FIGURE', 'QUICK_NOTE', 'book_pages', 'chapter_settings',
            'chapter_params', 'run_chapter', 'prepare_for_book', 'dedupe_inline_scripts', 'build_book',
            'stage_quick_book', 'mark_quick', 'main']
 
@@ -65,11 +65,13 @@ def run_chapter(root: Path, ch: str, params: list[str], env: dict | None = None,
 
 # %% ../nbs/00i_book.ipynb #c007
 TEST_CALLS = re.compile(r'^\s*(test_eq|test_close|test_fail|test_ne|assert)\b', re.M)
+FIGURE = re.compile(r'^#\|\s*(fig-cap|fig-alt):\s*(.*?)\s*$')   # a figure cell's caption and alt text
 
 def prepare_for_book(path):
     """Make an executed notebook read well in Jupyter Book: drop `#|` lines; remove `#| hide` and export-only cells;
     fold papermill's injected parameters into the parameters cell; collapse the inline tests; move the run logs
-    into a collapsed output of their own. Running it again changes nothing."""
+    into a collapsed output of their own; give a figure cell's images the caption and alt text of its `#| fig-cap:` and
+    `#| fig-alt:` lines (quarto's names) and collapse its plotting code. Running it again changes nothing."""
     import nbformat
     nb = nbformat.read(path, as_version=4)
     cells = []
@@ -86,6 +88,11 @@ def prepare_for_book(path):
         lines = c.source.splitlines()
         directives = [l for l in lines if l.startswith('#|')]
         body = [l for l in lines if not l.startswith('#|')]
+        figure = dict(FIGURE.match(l).groups() for l in directives if FIGURE.match(l))   # text, never a switch below
+        directives = [l for l in directives if not FIGURE.match(l)]
+        if figure:   # myst-nb's cell options: each image of the cell in a figure with this caption; the code one click away
+            c.metadata['mystnb'] = {'figure': {'caption': figure.get('fig-cap', '')}, 'image': {'alt': figure.get('fig-alt', figure.get('fig-cap', ''))}}
+            tags.add('hide-input')
         if any('hide' in l or 'default_exp' in l for l in directives) or 'nbdev_export' in c.source: tags.add('remove-cell')
         c.source = '\n'.join(body).strip('\n')
         log = []
