@@ -40,8 +40,9 @@ def test_executed_chapter_matches_results(chapter):
 
 
 def test_headline_is_generated():
-    from vaebook.report import headline_markdown
+    from vaebook.report import headline_markdown, times_markdown
     assert (ROOT / 'book' / '_headline.md').read_text() == headline_markdown(ROOT / 'book' / 'results')
+    assert (ROOT / 'book' / '_times.md').read_text() == times_markdown(ROOT / 'book' / 'results')   # the reproduce page's costs
 
 
 def _ssvae_file(name, metrics=('accuracy', 'accuracy_binarized'), iter_max=30000):

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import argparse, ast, json, os, re, shutil, signal, subprocess, sys, time
 from pathlib import Path
-from .report import headline_markdown
+from .report import headline_markdown, times_markdown
 from .runs import project_path
 
 # %% auto #0
@@ -124,11 +124,12 @@ def dedupe_inline_scripts(page: Path):
     page.write_text(''.join(out))
 
 def build_book(root, path_output=None) -> int:
-    "Prepare the executed chapters and the headline table, then `jupyter-book build` (warnings are errors)."
+    "Prepare the executed chapters, the headline table and the table of costs, then `jupyter-book build` (warnings are errors)."
     root = Path(root)
     for ch in PAGES:
         if (root / 'book' / f'{ch}.ipynb').exists(): prepare_for_book(root / 'book' / f'{ch}.ipynb')
     (root / 'book' / '_headline.md').write_text(headline_markdown(root / 'book' / 'results'))
+    (root / 'book' / '_times.md').write_text(times_markdown(root / 'book' / 'results'))
     out = ['--path-output', str(path_output)] if path_output else []
     r = subprocess.run([sys.executable, '-c', 'from jupyter_book.cli.main import main; main()', 'build', str(root), '-W', '--keep-going', *out]).returncode
     if r == 0:

@@ -14,7 +14,7 @@ from .records import frame, select, stat, table
 # %% auto #0
 __all__ = ['REFERENCE', 'LITERATURE', 'RECIPES', 'LABELS_LITERATURE', 'FAMILIES', 'fmt', 'bound_name', 'glue', 'verdicts',
            'verdict', 'metrics_table', 'plot_curves', 'show_grid', 'recipe_name', 'load_frame', 'best_recipes',
-           'headline_markdown', 'chapter_box']
+           'headline_markdown', 'times_markdown', 'chapter_box']
 
 # %% ../nbs/00g_report.ipynb #c005
 REFERENCE = {
@@ -196,6 +196,29 @@ def headline_markdown(results_dir) -> str:
         out += (f"\nFSVAE on {r['settings']['dataset']} ({r['settings']['iter_max']:,} iterations, {s['nelbo']['n']} seed): "
                 f"test {parts} nats per image.\n")
     return out
+
+# %% ../nbs/00g_report.ipynb #c016b
+def times_markdown(results_dir) -> str:
+    """A markdown table of what each results file in `results_dir` cost: its runs, the CPU minutes of their training
+    and scoring where their records hold them (else the wall-clock minutes of training, marked), and the total."""
+    rows = ['| results file | runs | training, CPU-minutes | scoring, CPU-minutes |', '| --- | --- | --- | --- |']
+    total, missing = {'train': 0.0, 'eval': 0.0}, []
+    for f in sorted(Path(results_dir).glob('*.json')):
+        runs = json.loads(f.read_text()).get('runs')
+        if not isinstance(runs, dict) or not runs: continue   # a benchmark's file, not runs
+        cells = []
+        for part, key, wall in (('train', 'train_cpu_minutes', 'train_minutes'), ('eval', 'eval_cpu_minutes', None)):
+            cpu = [r[key] for r in runs.values() if key in r]
+            old = [r[wall] for r in runs.values() if key not in r and wall and wall in r]
+            if len(cpu) + len(old) < len(runs): missing.append(f'{f.name} ({part})')
+            total[part] += sum(cpu) + sum(old)
+            cells.append(('–' if not cpu and not old else f'{sum(cpu) + sum(old):,.1f}') + (' (wall clock)' if old else '')
+                         + (f' ({len(runs) - len(cpu) - len(old)} of {len(runs)} not recorded)' if 0 < len(cpu) + len(old) < len(runs) else ''))
+        rows.append(f'| `{f.name}` | {len(runs)} | {cells[0]} | {cells[1]} |')
+    rows.append(f"| **all** | | **{total['train']:,.1f}** | **{total['eval']:,.1f}** |")
+    note = (f"\n\nNot recorded (written before the records counted it): {', '.join(missing)}; the totals leave these out.\n"
+            if missing else '\n')
+    return '\n'.join(rows) + note
 
 # %% ../nbs/00g_report.ipynb #c018
 def chapter_box(ch: str, shows: str, data: str, results_dir='book/results', caveats: dict | None = None):
