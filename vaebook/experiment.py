@@ -129,7 +129,7 @@ def run_experiment(configs: list[dict], runs_dir='runs', results=None, vary=(), 
             metrics = evaluate_run(model, c, rd, ddir, {'cs236': tuple(iws), 'test': tuple(iws) + tuple(test_iws) + (tuple(first_iws) if i == 0 else ())})
         key = run_key(c, vary)
         exp.models[key], exp.curves[key] = model, hist
-        exp.runs[label(c)] = {**{v: setting(c, v) for v in vary}, **c, **metrics, **run_provenance(rd), **run_cpu_minutes(rd)}
+        exp.runs[label(c)] = {**{v: setting(c, v) for v in vary}, **c, 'run': rd.name, **metrics, **run_provenance(rd), **run_cpu_minutes(rd)}
         if hist and 'seconds' in hist[-1]: exp.runs[label(c)]['train_minutes'] = round(hist[-1]['seconds'] / 60, 4)
         how = ('checkpoint reused' if before == c['iter_max'] else f'trained from iteration {before or 0}')
         shown = ', '.join(f'{k} {100 * metrics[k]:.2f}%' if k == 'accuracy' else f'{k} {metrics[k]:.2f}' for k in MODELS[c['model']].headline if k in metrics)   # own data: no CS236 subset

@@ -152,7 +152,7 @@ def evaluate_run(model, config: dict, rd: Path, ddir=None, iws: dict | None = No
     if cache.exists():
         try: c = json.loads(cache.read_text())
         except json.JSONDecodeError: c = {}
-        if c.get('iteration') == it: have, spent = c['metrics'], c.get('cpu_seconds', 0.0)
+        if c.get('iteration') == it: have, spent = c['metrics'], c.get('cpu_seconds')   # None: metrics of older code, uncounted
     m = config['model']
     if MODELS[m].data == 'mnist':
         out, own = have, config.get('dataset', 'mnist') != 'mnist'
@@ -173,7 +173,8 @@ def evaluate_run(model, config: dict, rd: Path, ddir=None, iws: dict | None = No
             out = {**have, **{f'test/{k}': v for k, v in evaluate_nelbo(model, X, y=y, batch=2000).items()}}
         wanted = {'test/nelbo', 'test/kl', 'test/rec'}
     if out != have:   # process CPU time: every thread of the evaluation, as a run's training counts it
-        write_atomic(cache, json.dumps({'iteration': it, 'metrics': out, 'cpu_seconds': round(spent + time.process_time() - t0, 3)}))
+        counted = {} if spent is None else {'cpu_seconds': round(spent + time.process_time() - t0, 3)}   # a part of a cost is not the cost
+        write_atomic(cache, json.dumps({'iteration': it, 'metrics': out, **counted}))
     return {k: v for k, v in out.items() if k in wanted}
 
 TIMES = ('train_minutes', 'train_cpu_minutes', 'eval_cpu_minutes')   # a run record's costs: two runs of the same numbers differ in them

@@ -5,7 +5,7 @@
   function mark() {
     document.querySelectorAll('mjx-container:not([display="true"])').forEach(function (m) {
       m.classList.remove('vaebook-wide');
-      var line = m.parentElement;
+      var line = m.closest('p, li, dd, dt, td, th, figcaption, div');   // the block it sits in: its parent is a span of its own width
       if (line && m.getBoundingClientRect().width > line.getBoundingClientRect().width + 1) m.classList.add('vaebook-wide');
     });
   }
