@@ -142,12 +142,18 @@ def test_performance_chapter_shows_its_files():
     assert f"{r['total_minutes']:5.1f}" in text
 
 
-def test_likelihood_results():
-    "Chapter 8's file: every recipe at full settings, both protocols, IWAE-5000 on every run."
-    f = ROOT / 'book' / 'results' / 'likelihood.json'
-    assert f.exists(), f'{f} missing: run nbs/08_likelihood.ipynb with vaebook-book (see book/reproduce.md)'
+def _record(name, chapter):
+    "The book's results file `name`, written by `chapter` from committed code."
+    f = ROOT / 'book' / 'results' / name
+    assert f.exists(), f'{f} missing: run nbs/{chapter}.ipynb with vaebook-book (see book/reproduce.md)'
     r = json.loads(f.read_text())
     assert r['commit'] not in ('', 'unknown') and not r['commit'].endswith('dirty')
+    return r
+
+
+def test_likelihood_results():
+    "Chapter 8's file: every recipe at full settings, both protocols, IWAE-5000 on every run."
+    r = _record('likelihood.json', '08_likelihood')
     for run in r['runs'].values():
         assert run['iter_max'] == 20000 and run['z'] == 10
         assert all(k in run for k in KEYS), run   # chapter 1's keys, IWAE-5000 included, for every run
@@ -171,10 +177,7 @@ def test_likelihood_results():
 
 def test_literature_results():
     "Chapter 9's file: Burda et al.'s network on their schedule, the test NLL as they report it, the cost of every run."
-    f = ROOT / 'book' / 'results' / 'literature.json'
-    assert f.exists(), f'{f} missing: run nbs/09_literature.ipynb with vaebook-book (see book/reproduce.md)'
-    r = json.loads(f.read_text())
-    assert r['commit'] not in ('', 'unknown') and not r['commit'].endswith('dirty')
+    r = _record('literature.json', '09_literature')
     runs = list(r['runs'].values())
     assert {(run['iw'], run['batch_size']) for run in runs} >= {(1, 20), (5, 20)}   # the paper's two rows at its batch
     for run in runs:
