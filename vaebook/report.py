@@ -198,6 +198,12 @@ def headline_markdown(results_dir) -> str:
     return out
 
 # %% ../nbs/00g_report.ipynb #c016b
+def _cost(r: dict, key: str, wall: str | None):
+    "Run record `r`'s minutes under `key`, else its wall-clock `wall` minutes: `(minutes, wall_clock)`, or None if unrecorded."
+    if key in r: return r[key], False
+    if wall and wall in r: return r[wall], True
+    return None
+
 def times_markdown(results_dir) -> str:
     """A markdown table of what each results file in `results_dir` cost: its runs, the CPU minutes of their training
     and scoring where their records hold them (else the wall-clock minutes of training, marked), and the total, which
@@ -209,16 +215,14 @@ def times_markdown(results_dir) -> str:
         if not isinstance(runs, dict) or not runs: continue   # a benchmark's file, not runs
         cells = []
         for part, key, wall in (('train', 'train_cpu_minutes', 'train_minutes'), ('eval', 'eval_cpu_minutes', None)):
-            cpu = [r[key] for r in runs.values() if key in r]
-            old = [r[wall] for r in runs.values() if key not in r and wall and wall in r]
-            if len(cpu) + len(old) < len(runs): missing.append(f'{f.name} ({part})')
-            # the total counts a run another file already holds (chapter 8 reuses chapters 1 and 2's seed 0) once
-            new = [r for r in runs.values() if (r.get('run'), part) not in seen or r.get('run') is None]
-            total[part] += sum(r[key] if key in r else r.get(wall, 0.0) if wall else 0.0 for r in new)
-            wall_in_total |= any(key not in r and wall and wall in r for r in new)
-            seen |= {(r['run'], part) for r in runs.values() if r.get('run')}
-            cells.append(('–' if not cpu and not old else f'{sum(cpu) + sum(old):,.1f}') + (' (wall clock)' if old else '')
-                         + (f' ({len(runs) - len(cpu) - len(old)} of {len(runs)} not recorded)' if 0 < len(cpu) + len(old) < len(runs) else ''))
+            costs = [(r.get('run'), _cost(r, key, wall)) for r in runs.values()]
+            known = [c for _, c in costs if c]
+            if len(known) < len(runs): missing.append(f'{f.name} ({part})')
+            for name, c in costs:   # the total counts a run another file already holds (chapter 8 reuses chapters 1 and 2's seed 0) once
+                if c and (name is None or (name, part) not in seen): total[part] += c[0]; wall_in_total |= c[1]
+            seen |= {(name, part) for name, _ in costs if name}
+            cells.append(('–' if not known else f'{sum(m for m, _ in known):,.1f}') + (' (wall clock)' if any(w for _, w in known) else '')
+                         + (f' ({len(runs) - len(known)} of {len(runs)} not recorded)' if 0 < len(known) < len(runs) else ''))
         rows.append(f'| `{f.name}` | {len(runs)} | {cells[0]} | {cells[1]} |')
     rows.append(f"| **all** (a run two files share counted once) | | **{total['train']:,.1f}**"
                 f"{' (with wall-clock minutes)' if wall_in_total else ''} | **{total['eval']:,.1f}** |")
