@@ -283,3 +283,76 @@ def test_inline_maths_whole_on_a_phone(page, server, browser):
     finally:
         browser.set_window_size(1280, 1600)
     assert not cut, f'{page} at 420 px:\n' + '\n'.join(cut)
+
+
+def figure_pages(where):
+    "The chapters whose notebooks (`where='nbs'`) or book copies (`'book'`) place a figure that moves (chapter 0j's `figure`)."
+    out = set()
+    for p in sorted((ROOT / where).glob('[01]*.ipynb')):
+        text = p.read_text()
+        if (where == 'nbs' and re.search(r"^figure\('", text.replace('\\n', '\n').replace('"', '\n'), re.M)) or \
+           (where == 'book' and 'class=\\"vaebook-figure\\"' in text):
+            out.add(p.stem)
+    return sorted(out)
+
+
+def test_every_figure_that_moves_is_in_its_book_copy():
+    "A chapter whose notebook places figures that move has a book copy that shows them (so the browser test below has pages)."
+    assert figure_pages('nbs'), 'no chapter places a figure that moves'
+    assert set(figure_pages('nbs')) <= set(figure_pages('book')), 're-execute with vaebook-book: ' + ', '.join(sorted(set(figure_pages('nbs')) - set(figure_pages('book'))))
+
+
+FIGURE_STATE = """const root = document.querySelector(`.vaebook-figure[data-figure="${arguments[0]}"]`);
+if (!root || !root.vaebookLast) return null;
+return {kind: window.vaebookFigures[arguments[0]].kind, last: root.vaebookLast,
+        pixels: root.vaebookCanvases.map(c => Array.from(c.getContext('2d').getImageData(0, 0, 28, 28).data).filter((_, i) => i % 4 === 0))};"""
+
+
+def agrees_with_torch(state, fig):
+    "Each network the page ran: its output against `run_mlp` on the same input (within 1e-3), and its pixels (within a grey level)."
+    import torch
+    from vaebook.interactive import run_mlp
+    for job, pixels in zip(state['last'], state['pixels']):
+        p = run_mlp(fig['nets'][job['net']], torch.tensor([job['input']]))[0].double()
+        assert (p - torch.tensor(job['output'])).abs().max() < 1e-3, job['net']
+        assert ((p * 255).round() - torch.tensor(pixels, dtype=torch.float64)).abs().max() <= 1, job['net']
+
+
+def move(browser, name, kind):
+    "Move the figure's control as a reader would: the pointer over the plane, a slider, another choice."
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    root = browser.find_element(By.CSS_SELECTOR, f'.vaebook-figure[data-figure="{name}"]')
+    browser.execute_script('arguments[0].scrollIntoView({block: "center"})', root)
+    if kind == 'plane':
+        plane = root.find_element(By.CSS_SELECTOR, 'canvas.vaebook-plane')
+        ActionChains(browser).move_to_element_with_offset(plane, -plane.size['width'] // 4, plane.size['height'] // 5).perform()
+    elif kind == 'sliders':
+        browser.execute_script("const r = arguments[0]; r.value = parseFloat(r.value) + 2; r.dispatchEvent(new Event('input'));",
+                               root.find_element(By.CSS_SELECTOR, 'input[type=range]'))
+    else:
+        root.find_elements(By.CSS_SELECTOR, 'button')[-1].click()
+
+
+@pytest.mark.parametrize('page', figure_pages('book'))
+def test_figures_that_move(page, site, server, browser):
+    """Each figure that moves computes what torch computes (its page's pixels equal `run_mlp` on the exported weights),
+    moving its control changes the picture, and the page asks for nothing outside the site."""
+    from vaebook.interactive import read_figure
+    browser.get(f'{server}/book/{page}.html')
+    names = browser.execute_script("return Array.from(document.querySelectorAll('.vaebook-figure')).map(e => e.dataset.figure)")
+    assert names, f'{page}: no figure that moves'
+    for name in names:
+        fig = read_figure(site / '_static' / 'figures' / f'{name}.js')
+        before = browser.execute_script(FIGURE_STATE, name)
+        assert before, f'{page}: figure {name} was not drawn'
+        agrees_with_torch(before, fig)
+        move(browser, name, before['kind'])
+        after = browser.execute_script(FIGURE_STATE, name)
+        assert after['pixels'] != before['pixels'], f'{page}: moving the control of {name} left its picture as it was'
+        agrees_with_torch(after, fig)
+    outside = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)"
+                                     ".filter(u => !u.startsWith(arguments[0]))", server)
+    assert not outside, f'{page} asked for {outside}'
+    errors = [e for e in browser.get_log('browser') if e['level'] == 'SEVERE']
+    assert not errors, errors

@@ -14,7 +14,7 @@ from .records import frame, select, stat, table
 # %% auto #0
 __all__ = ['REFERENCE', 'LITERATURE', 'RECIPES', 'LABELS_LITERATURE', 'FAMILIES', 'fmt', 'bound_name', 'glue', 'verdicts',
            'verdict', 'metrics_table', 'plot_curves', 'show_grid', 'recipe_name', 'load_frame', 'best_recipes',
-           'headline_markdown', 'times_markdown', 'chapter_box']
+           'headline_markdown', 'run_costs', 'total_cost', 'times_markdown', 'chapter_box']
 
 # %% ../nbs/00g_report.ipynb #c005
 REFERENCE = {
@@ -204,37 +204,52 @@ def _cost(r: dict, key: str, wall: str | None):
     if wall and wall in r: return r[wall], True
     return None
 
+def run_costs(results_dir, files=None) -> list[dict]:
+    """One row per run of each results file in `results_dir` (or of those named in `files`): `file`, `run` (its
+    directory's name, where recorded) and its `train` and `eval` cost as `(minutes, wall_clock)`, None where unrecorded."""
+    rows = []
+    for f in sorted(Path(results_dir).glob('*.json')) if files is None else [Path(results_dir) / n for n in files]:
+        runs = json.loads(f.read_text()).get('runs') if f.exists() else None
+        if not isinstance(runs, dict): continue   # a benchmark's file, not runs
+        rows += [{'file': f.name, 'run': r.get('run'), 'train': _cost(r, 'train_cpu_minutes', 'train_minutes'),
+                  'eval': _cost(r, 'eval_cpu_minutes', None)} for r in runs.values()]
+    return rows
+
+def total_cost(rows: list[dict], part: str) -> tuple[float, bool]:
+    "The minutes of `part` ('train' or 'eval') over `rows`, a run several files hold counted once, and whether any are wall-clock."
+    seen, total, wall = set(), 0.0, False
+    for r in rows:   # chapter 8 reuses chapters 1 and 2's seed 0: their files both hold those runs
+        if r[part] and (r['run'] is None or r['run'] not in seen): total += r[part][0]; wall |= r[part][1]
+        if r['run']: seen.add(r['run'])
+    return total, wall
+
 def times_markdown(results_dir) -> str:
     """A markdown table of what each results file in `results_dir` cost: its runs, the CPU minutes of their training
     and scoring where their records hold them (else the wall-clock minutes of training, marked), and the total, which
     counts a run once however many files hold it (where the records name their runs)."""
     rows = ['| results file | runs | training, CPU-minutes | scoring, CPU-minutes |', '| --- | --- | --- | --- |']
-    total, missing, seen, wall_in_total = {'train': 0.0, 'eval': 0.0}, [], set(), False
-    for f in sorted(Path(results_dir).glob('*.json')):
-        runs = json.loads(f.read_text()).get('runs')
-        if not isinstance(runs, dict) or not runs: continue   # a benchmark's file, not runs
-        cells = []
-        for part, key, wall in (('train', 'train_cpu_minutes', 'train_minutes'), ('eval', 'eval_cpu_minutes', None)):
-            costs = [(r.get('run'), _cost(r, key, wall)) for r in runs.values()]
-            known = [c for _, c in costs if c]
-            if len(known) < len(runs): missing.append(f'{f.name} ({part})')
-            for name, c in costs:   # the total counts a run another file already holds (chapter 8 reuses chapters 1 and 2's seed 0) once
-                if c and (name is None or (name, part) not in seen): total[part] += c[0]; wall_in_total |= c[1]
-            seen |= {(name, part) for name, _ in costs if name}
+    costs, missing = run_costs(results_dir), []
+    for name in sorted({c['file'] for c in costs}):
+        mine, cells = [c for c in costs if c['file'] == name], []
+        for part in ('train', 'eval'):
+            known = [c[part] for c in mine if c[part]]
+            if len(known) < len(mine): missing.append(f'{name} ({part})')
             cells.append(('–' if not known else f'{sum(m for m, _ in known):,.1f}') + (' (wall clock)' if any(w for _, w in known) else '')
-                         + (f' ({len(runs) - len(known)} of {len(runs)} not recorded)' if 0 < len(known) < len(runs) else ''))
-        rows.append(f'| `{f.name}` | {len(runs)} | {cells[0]} | {cells[1]} |')
-    rows.append(f"| **all** (a run two files share counted once) | | **{total['train']:,.1f}**"
-                f"{' (with wall-clock minutes)' if wall_in_total else ''} | **{total['eval']:,.1f}** |")
+                         + (f' ({len(mine) - len(known)} of {len(mine)} not recorded)' if 0 < len(known) < len(mine) else ''))
+        rows.append(f'| `{name}` | {len(mine)} | {cells[0]} | {cells[1]} |')
+    (train, wall), (scoring, _) = total_cost(costs, 'train'), total_cost(costs, 'eval')
+    rows.append(f"| **all** (a run two files share counted once) | | **{train:,.1f}**"
+                f"{' (with wall-clock minutes)' if wall else ''} | **{scoring:,.1f}** |")
     note = (f"\n\nNot recorded (written before the records counted it): {', '.join(missing)}; the totals leave these out.\n"
             if missing else '\n')
     return '\n'.join(rows) + note
 
 # %% ../nbs/00g_report.ipynb #c018
-def chapter_box(ch: str, shows: str, data: str, results_dir='book/results', caveats: dict | None = None):
-    """Markdown for chapter `ch`'s opening box: what it `shows`, how to run it, the `data` it reads, its measured CPU
-    minutes. `caveats` maps a measurement's commit to what that measurement did not cover; it is shown only while the
-    full-settings minutes come from that commit, so a new measurement drops it."""
+def chapter_box(ch: str, shows: str, data: str, results_dir='book/results', caveats: dict | None = None, results: tuple = ()):
+    """Markdown for chapter `ch`'s opening box: what it `shows`, how to run it, the `data` it reads, its CPU minutes:
+    those its `results` files' run records hold, else its measured minutes at full settings. `caveats` maps a
+    measurement's commit to what that measurement did not cover; it is shown only while the full-settings minutes come
+    from that commit, so a new measurement drops it."""
     from IPython.display import Markdown
     from vaebook.runs import project_path
     minutes, commit = {}, None
@@ -245,10 +260,21 @@ def chapter_box(ch: str, shows: str, data: str, results_dir='book/results', cave
         minutes[name] = r.get(key, {}).get(ch)
         if name == 'reproduction': commit = r.get('commits', {}).get(ch, r.get('commit'))
     t = lambda m: f'{m:.1f} min' if m is not None else 'not measured yet'
-    note = (caveats or {}).get(commit) if minutes.get('reproduction') is not None else None
+    quick = f"{t(minutes.get('quick_profile'))} at quick settings"
+    costs = run_costs(project_path(results_dir), results) if results else []
+    if costs:
+        (train, wall), (scoring, _) = total_cost(costs, 'train'), total_cost(costs, 'eval')
+        unknown = sum(not (c['train'] and c['eval']) for c in costs)
+        files = ', '.join(f'`{f}`' for f in dict.fromkeys(c['file'] for c in costs))
+        cpu = (f"> **CPU time of record:** {train + scoring:,.1f} CPU-minutes, training {train:,.1f}"
+               + (' (partly wall-clock)' if wall else '') + f" and scoring {scoring:,.1f}, summed from the records of the "
+               f"{len(costs)} runs in {files}, one thread each"
+               + (f" ({unknown} of them written before the records counted their cost, left out)" if unknown else '') + f"; {quick}.")
+    else:
+        note = (caveats or {}).get(commit) if minutes.get('reproduction') is not None else None
+        cpu = (f"> **CPU time** (2 cores, one seed): {t(minutes.get('reproduction'))} at full settings"
+               + (f" ({note})" if note else '') + f", {quick}.")
     return Markdown(f"> **This chapter** shows {shows}  \n"
                     f"> **Run it:** `papermill nbs/{ch}.ipynb out.ipynb` (its settings are the parameters below; `-p name value` "
                     f"changes one), or every chapter with `vaebook-book` (`--quick`: small budgets, in minutes).  \n"
-                    f"> **Data:** {data}  \n"
-                    f"> **CPU time** (2 cores, one seed): {t(minutes.get('reproduction'))} at full settings"
-                    + (f" ({note})" if note else '') + f", {t(minutes.get('quick_profile'))} at quick settings.")
+                    f"> **Data:** {data}  \n" + cpu)

@@ -1,0 +1,182 @@
+// vaebook: figures that move. A chapter exports the trained networks it shows (their layers and float16 weights, see
+// chapter 0j) with the data the figure needs; this script evaluates them in the page, in plain JavaScript: no kernel,
+// no server, no request beyond the page's own files. A figure's data file calls vaebookFigures.draw(name) when it has
+// loaded; figures whose data came first are drawn when the page has loaded.
+(function () {
+  'use strict';
+  var F = window.vaebookFigures = window.vaebookFigures || {};
+  var TAB10 = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+
+  function half(h) {   // an IEEE 754 half-precision number's 16 bits -> its value
+    var s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, m = h & 0x3ff;
+    if (e === 0) return s * m * Math.pow(2, -24);            // subnormal
+    if (e === 31) return m ? NaN : s * Infinity;
+    return s * (1 + m / 1024) * Math.pow(2, e - 15);
+  }
+  function weights(net) {   // decoded once per network: the float16 weights, little-endian, in base64
+    if (net.w) return net.w;
+    var bin = atob(net.weights), w = new Float32Array(bin.length / 2);
+    for (var i = 0; i < w.length; i++) w[i] = half(bin.charCodeAt(2 * i) | (bin.charCodeAt(2 * i + 1) << 8));
+    return (net.w = w);
+  }
+  var ACT = {
+    elu: function (a) { return a > 0 ? a : Math.expm1(a); },
+    tanh: Math.tanh,
+    relu: function (a) { return a > 0 ? a : 0; },
+    sigmoid: function (a) { return 1 / (1 + Math.exp(-a)); }
+  };
+  function run(net, x) {   // the network on one input `x` (an array of net.layers[0].in numbers): a Float64Array
+    var w = weights(net), h = Float64Array.from(x);
+    net.layers.forEach(function (l) {
+      if (l.op === 'linear') {   // weight (out, in) row by row, then the bias
+        var o = new Float64Array(l.out), b = l.at + l.in * l.out;
+        for (var j = 0; j < l.out; j++) {
+          var s = w[b + j], r = l.at + j * l.in;
+          for (var i = 0; i < l.in; i++) s += w[r + i] * h[i];
+          o[j] = s;
+        }
+        h = o;
+      } else { var f = ACT[l.op]; for (var k = 0; k < h.length; k++) h[k] = f(h[k]); }
+    });
+    return h;
+  }
+  F.run = run;
+
+  function el(tag, attrs, parent) {
+    var e = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { if (k === 'text') e.textContent = attrs[k]; else e.setAttribute(k, attrs[k]); });
+    if (parent) parent.appendChild(e);
+    return e;
+  }
+  function digit(parent, label) {   // a 28 x 28 canvas shown enlarged, pixel for pixel
+    var c = el('canvas', {width: 28, height: 28, 'class': 'vaebook-digit', role: 'img', 'aria-label': label}, parent);
+    return c;
+  }
+  function paint(canvas, p) {   // probabilities in [0, 1] as grey levels, white strokes on black like the book's grids
+    var g = canvas.getContext('2d'), img = g.createImageData(28, 28);
+    for (var i = 0; i < 784; i++) {
+      var v = Math.round(255 * Math.min(1, Math.max(0, p[i])));
+      img.data[4 * i] = img.data[4 * i + 1] = img.data[4 * i + 2] = v; img.data[4 * i + 3] = 255;
+    }
+    g.putImageData(img, 0, 0);
+  }
+  // Each figure keeps what it drew last (network, input, output) on its element, for the tests that compare the page
+  // with the Python network, and draws through this one function.
+  function show(root, fig, jobs) {
+    root.vaebookCanvases = jobs.map(function (j) { return j.canvas; });
+    root.vaebookLast = jobs.map(function (j) {
+      var p = run(fig.nets[j.net], j.input);
+      paint(j.canvas, p);
+      return {net: j.net, input: Array.from(j.input), output: Array.from(p)};
+    });
+  }
+
+  var KINDS = {};
+  // A plane of two latent units: the test codes as coloured points; the pointer (or the arrow keys) picks a point, and
+  // the decoder draws its z. The plane's coordinates are z itself or, given `probit` (z at evenly spaced prior
+  // quantiles over the extent), prior quantiles, read off that table by linear interpolation.
+  KINDS.plane = function (root, fig) {
+    var d = fig.data, lo = d.extent[0], hi = d.extent[1], size = 280;
+    var wrap = el('div', {'class': 'vaebook-row'}, root);
+    var plane = el('canvas', {width: size, height: size, 'class': 'vaebook-plane', tabindex: 0,
+                              'aria-label': 'latent plane: move the pointer or use the arrow keys to choose z'}, wrap);
+    var side = el('div', {'class': 'vaebook-col'}, wrap);
+    var out = digit(side, 'the decoded digit at the chosen z');
+    var read = el('div', {'class': 'vaebook-readout'}, side);
+    var key = el('div', {'class': 'vaebook-key', 'aria-label': 'colours of the digits'}, side);
+    TAB10.forEach(function (c, i) { var s = el('span', {text: String(i)}, key); s.style.background = c; });
+    var at = d.start.slice();
+    function toZ(v) {
+      if (!d.probit) return v;
+      var t = (v - lo) / (hi - lo) * (d.probit.length - 1), i = Math.min(d.probit.length - 2, Math.max(0, Math.floor(t)));
+      return d.probit[i] + (t - i) * (d.probit[i + 1] - d.probit[i]);
+    }
+    function px(v) { return (v - lo) / (hi - lo) * size; }
+    function draw() {
+      var g = plane.getContext('2d'), z = at.map(toZ);
+      g.fillStyle = '#fff'; g.fillRect(0, 0, size, size);
+      g.globalAlpha = 0.55;
+      d.points.forEach(function (p) { g.fillStyle = TAB10[p[2]]; g.fillRect(px(p[0]) - 1, size - px(p[1]) - 1, 2, 2); });
+      g.globalAlpha = 1; g.strokeStyle = '#000'; g.lineWidth = 1.5;
+      g.beginPath(); g.arc(px(at[0]), size - px(at[1]), 6, 0, 2 * Math.PI); g.stroke();
+      show(root, fig, [{net: d.net, input: z, canvas: out}]);
+      read.textContent = 'z = (' + z[0].toFixed(2) + ', ' + z[1].toFixed(2) + ')';
+    }
+    function clamp(v) { return Math.min(hi, Math.max(lo, v)); }
+    function point(e) {
+      var r = plane.getBoundingClientRect();
+      at = [clamp(lo + (e.clientX - r.left) / r.width * (hi - lo)), clamp(hi - (e.clientY - r.top) / r.height * (hi - lo))];
+      draw();
+    }
+    plane.addEventListener('pointermove', function (e) { if (e.pointerType === 'mouse' || e.buttons) point(e); });
+    plane.addEventListener('pointerdown', function (e) { if (plane.setPointerCapture) plane.setPointerCapture(e.pointerId); point(e); });
+    plane.addEventListener('keydown', function (e) {
+      var step = (hi - lo) / 50, m = {ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, step], ArrowDown: [0, -step]}[e.key];
+      if (!m) return;
+      e.preventDefault(); at = [clamp(at[0] + m[0]), clamp(at[1] + m[1])]; draw();
+    });
+    draw();
+  };
+  // One slider per latent unit, labelled with the unit's rate; buttons start from a test digit's code.
+  KINDS.sliders = function (root, fig) {
+    var d = fig.data, z = d.starts[0].slice(), inputs = [];
+    var wrap = el('div', {'class': 'vaebook-row'}, root);
+    var out = digit(el('div', {'class': 'vaebook-col'}, wrap), 'the decoded digit of the sliders\' z');
+    var col = el('div', {'class': 'vaebook-col vaebook-grow'}, wrap);
+    var starts = el('div', {'class': 'vaebook-buttons', role: 'group', 'aria-label': 'start from the code of a test digit'}, col);
+    el('span', {text: 'start from the code of test digit '}, starts);
+    d.starts.forEach(function (s, i) {
+      var b = el('button', {type: 'button', text: d.start_names[i]}, starts);
+      b.addEventListener('click', function () { z = s.slice(); inputs.forEach(function (r, k) { r.value = z[k]; }); draw(); });
+    });
+    var grid = el('div', {'class': 'vaebook-sliders'}, col);
+    z.forEach(function (v, k) {
+      var lab = el('label', {}, grid);
+      el('span', {text: 'z' + (k + 1) + ' (' + d.rates[k].toFixed(2) + ' nats)'}, lab);
+      var r = el('input', {type: 'range', min: d.range[0], max: d.range[1], step: 0.01, value: v}, lab);
+      r.addEventListener('input', function () { z[k] = parseFloat(r.value); draw(); });
+      inputs.push(r);
+    });
+    function draw() { show(root, fig, [{net: d.net, input: z, canvas: out}]); }
+    draw();
+  };
+  // One choice among networks (e.g. the β of a β-VAE): each decodes its own codes of the same test images.
+  KINDS.choice = function (root, fig) {
+    var d = fig.data, cur = 0, outs = [];
+    var bar = el('div', {'class': 'vaebook-buttons', role: 'radiogroup', 'aria-label': d.title}, root);
+    el('span', {text: d.title + ': '}, bar);
+    var buttons = d.options.map(function (o, i) {
+      var b = el('button', {type: 'button', role: 'radio', text: o.label}, bar);
+      b.addEventListener('click', function () { cur = i; draw(); });
+      return b;
+    });
+    var rows = el('div', {'class': 'vaebook-strip'}, root);
+    d.images.forEach(function (img, i) {
+      var cell = el('div', {'class': 'vaebook-col'}, rows);
+      var c = digit(cell, 'test image ' + (i + 1));
+      var bin = atob(img), p = new Float64Array(784);
+      for (var k = 0; k < 784; k++) p[k] = bin.charCodeAt(k) / 255;
+      paint(c, p);
+      outs.push(digit(cell, 'its reconstruction'));
+    });
+    function draw() {
+      buttons.forEach(function (b, i) { b.setAttribute('aria-checked', i === cur ? 'true' : 'false'); });
+      var o = d.options[cur];
+      show(root, fig, o.codes.map(function (c, i) { return {net: o.net, input: c, canvas: outs[i]}; }));
+    }
+    draw();
+  };
+
+  F.draw = function (name) {   // draw every figure of `name` on the page whose data has arrived, once
+    var fig = F[name];
+    if (!fig || typeof fig !== 'object' || !fig.kind) return;
+    document.querySelectorAll('.vaebook-figure[data-figure="' + name + '"]').forEach(function (root) {
+      if (root.dataset.drawn) return;
+      root.dataset.drawn = '1';
+      root.textContent = '';
+      KINDS[fig.kind](root, fig);
+    });
+  };
+  function drawAll() { Object.keys(F).forEach(F.draw); }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', drawAll); else drawAll();
+})();
