@@ -136,7 +136,7 @@ def test_page_in_browser(page, server, browser):
         with urllib.request.urlopen(link) as r: assert r.status == 200, link
     if page == 'book/intro.html':
         table = browser.execute_script("return Array.from(document.querySelectorAll('table')).map(t => t.innerText).join('\\n')")
-        assert 'nelbo' in table and re.search(r'\d+\.\d\d ± \d+\.\d\d', table), table
+        assert 'NELBO' in table and re.search(r'\d+\.\d\d ± \d+\.\d\d', table), table
     if re.match(r'book/0\d_', page):
         assert browser.execute_script("return document.querySelectorAll('mjx-container').length") > 0, 'no rendered math'
 
