@@ -304,14 +304,24 @@ def test_every_figure_that_moves_is_in_its_book_copy():
 
 FIGURE_STATE = """const root = document.querySelector(`.vaebook-figure[data-figure="${arguments[0]}"]`);
 if (!root || !root.vaebookLast) return null;
-return {kind: window.vaebookFigures[arguments[0]].kind, last: root.vaebookLast,
+return {kind: window.vaebookFigures[arguments[0]].kind, last: root.vaebookLast, state: root.vaebookState,
         pixels: root.vaebookCanvases.map(c => Array.from(c.getContext('2d').getImageData(0, 0, 28, 28).data).filter((_, i) => i % 4 === 0))};"""
 
 
 def agrees_with_torch(state, fig):
-    "Each network the page ran: its output against `run_mlp` on the same input (within 1e-3), and its pixels (within a grey level)."
+    """The inputs follow the control (the plane's quantiles through the normal's inverse CDF, the sliders' values, the
+    chosen network's codes), and each network the page ran gives `run_mlp`'s output on them (within 1e-3) and its
+    pixels (within a grey level)."""
     import torch
     from vaebook.interactive import run_mlp
+    d, inputs = fig['data'], [j['input'] for j in state['last']]
+    if state['kind'] == 'plane':   # linear interpolation of a 401-point table: within 0.01 of the exact quantile
+        want = torch.distributions.Normal(0., 1.).icdf(torch.tensor(state['state']['at'], dtype=torch.float64))
+        assert (torch.tensor(inputs[0], dtype=torch.float64) - want).abs().max() < 0.01, (inputs, state['state'])
+    elif state['kind'] == 'sliders':
+        assert inputs == [state['state']['sliders']], (inputs, state['state'])
+    else:
+        assert inputs == d['options'][state['state']['choice']]['codes'], state['state']
     for job, pixels in zip(state['last'], state['pixels']):
         p = run_mlp(fig['nets'][job['net']], torch.tensor([job['input']]))[0].double()
         assert (p - torch.tensor(job['output'])).abs().max() < 1e-3, job['net']
@@ -327,9 +337,10 @@ def move(browser, name, kind):
     if kind == 'plane':
         plane = root.find_element(By.CSS_SELECTOR, 'canvas.vaebook-plane')
         ActionChains(browser).move_to_element_with_offset(plane, -plane.size['width'] // 4, plane.size['height'] // 5).perform()
-    elif kind == 'sliders':
-        browser.execute_script("const r = arguments[0]; r.value = parseFloat(r.value) + 2; r.dispatchEvent(new Event('input'));",
-                               root.find_element(By.CSS_SELECTOR, 'input[type=range]'))
+    elif kind == 'sliders':   # the unit with the largest rate, the one the decoder listens to most, 1.5 away from its nearer end
+        browser.execute_script("const rates = window.vaebookFigures[arguments[1]].data.rates, k = rates.indexOf(Math.max(...rates));"
+                               "const r = arguments[0].querySelectorAll('input[type=range]')[k], v = parseFloat(r.value);"
+                               "r.value = v > 0 ? v - 1.5 : v + 1.5; r.dispatchEvent(new Event('input'));", root, name)
     else:
         root.find_elements(By.CSS_SELECTOR, 'button')[-1].click()
 
@@ -339,6 +350,7 @@ def test_figures_that_move(page, site, server, browser):
     """Each figure that moves computes what torch computes (its page's pixels equal `run_mlp` on the exported weights),
     moving its control changes the picture, and the page asks for nothing outside the site."""
     from vaebook.interactive import read_figure
+    browser.get_log('browser')   # drained: what earlier pages logged is theirs
     browser.get(f'{server}/book/{page}.html')
     names = browser.execute_script("return Array.from(document.querySelectorAll('.vaebook-figure')).map(e => e.dataset.figure)")
     assert names, f'{page}: no figure that moves'

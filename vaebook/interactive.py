@@ -53,8 +53,10 @@ PREFIX = '(window.vaebookFigures = window.vaebookFigures || {})[{name}] = '
 def figure_script(name: str, kind: str, nets: dict, data: dict) -> str:
     "The script registering figure `name`: its `kind`, exported `nets` (name -> `export_mlp`) and `data`, then drawing it."
     if kind not in KINDS: raise ValueError(f'kind must be one of {KINDS}, not {kind!r}')
-    if not re.fullmatch(r'[A-Za-z0-9_-]+', name): raise ValueError(f'a figure name is letters, digits, - and _, not {name!r}')
-    body = json.dumps({'kind': kind, 'nets': nets, 'data': data}, separators=(',', ':'))
+    if not re.fullmatch(r'[A-Za-z0-9_-]+', name) or name in ('run', 'draw'):   # those two are the runtime's own functions
+        raise ValueError(f"a figure name is letters, digits, - and _ (not 'run' or 'draw'), not {name!r}")
+    # '</' never appears raw, so an inlined script cannot be closed early by its data
+    body = json.dumps({'kind': kind, 'nets': nets, 'data': data}, separators=(',', ':')).replace('</', '<\\/')
     return (PREFIX.replace('{name}', json.dumps(name)) + body + ';\n'
             f'window.vaebookFigures.draw && window.vaebookFigures.draw({json.dumps(name)});\n')
 

@@ -219,8 +219,9 @@ def total_cost(rows: list[dict], part: str) -> tuple[float, bool]:
     "The minutes of `part` ('train' or 'eval') over `rows`, a run several files hold counted once, and whether any are wall-clock."
     seen, total, wall = set(), 0.0, False
     for r in rows:   # chapter 8 reuses chapters 1 and 2's seed 0: their files both hold those runs
-        if r[part] and (r['run'] is None or r['run'] not in seen): total += r[part][0]; wall |= r[part][1]
-        if r['run']: seen.add(r['run'])
+        if r[part] and (r['run'] is None or r['run'] not in seen):
+            total += r[part][0]; wall |= r[part][1]
+            if r['run']: seen.add(r['run'])   # only once counted: another file may hold the cost this one lacks
     return total, wall
 
 def times_markdown(results_dir) -> str:
@@ -264,12 +265,13 @@ def chapter_box(ch: str, shows: str, data: str, results_dir='book/results', cave
     costs = run_costs(project_path(results_dir), results) if results else []
     if costs:
         (train, wall), (scoring, _) = total_cost(costs, 'train'), total_cost(costs, 'eval')
-        unknown = sum(not (c['train'] and c['eval']) for c in costs)
+        runs = {c['run'] or id(c): c for c in costs}   # a run two of its files hold is one run
+        unknown = sum(not (c['train'] and c['eval']) for c in runs.values())
         files = ', '.join(f'`{f}`' for f in dict.fromkeys(c['file'] for c in costs))
         cpu = (f"> **CPU time of record:** {train + scoring:,.1f} CPU-minutes, training {train:,.1f}"
                + (' (partly wall-clock)' if wall else '') + f" and scoring {scoring:,.1f}, summed from the records of the "
-               f"{len(costs)} runs in {files}, one thread each"
-               + (f" ({unknown} of them written before the records counted their cost, left out)" if unknown else '') + f"; {quick}.")
+               f"{len(runs)} runs in {files}, one thread each"
+               + (f" ({unknown} of them written before the records counted all of their cost: what they lack is not in the sum)" if unknown else '') + f"; {quick}.")
     else:
         note = (caveats or {}).get(commit) if minutes.get('reproduction') is not None else None
         cpu = (f"> **CPU time** (2 cores, one seed): {t(minutes.get('reproduction'))} at full settings"

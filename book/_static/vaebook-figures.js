@@ -62,7 +62,8 @@
   }
   // Each figure keeps what it drew last (network, input, output) on its element, for the tests that compare the page
   // with the Python network, and draws through this one function.
-  function show(root, fig, jobs) {
+  function show(root, fig, jobs, state) {
+    root.vaebookState = state;   // the control's position: what the inputs below were computed from
     root.vaebookCanvases = jobs.map(function (j) { return j.canvas; });
     root.vaebookLast = jobs.map(function (j) {
       var p = run(fig.nets[j.net], j.input);
@@ -78,13 +79,16 @@
   KINDS.plane = function (root, fig) {
     var d = fig.data, lo = d.extent[0], hi = d.extent[1], size = 280;
     var wrap = el('div', {'class': 'vaebook-row'}, root);
-    var plane = el('canvas', {width: size, height: size, 'class': 'vaebook-plane', tabindex: 0,
+    var plane = el('canvas', {width: size, height: size, 'class': 'vaebook-plane', tabindex: 0, role: 'application',
+                              'aria-roledescription': 'latent plane',
                               'aria-label': 'latent plane: move the pointer or use the arrow keys to choose z'}, wrap);
     var side = el('div', {'class': 'vaebook-col'}, wrap);
     var out = digit(side, 'the decoded digit at the chosen z');
-    var read = el('div', {'class': 'vaebook-readout'}, side);
+    var read = el('div', {'class': 'vaebook-readout', 'aria-live': 'polite'}, side);
     var key = el('div', {'class': 'vaebook-key', 'aria-label': 'colours of the digits'}, side);
-    TAB10.forEach(function (c, i) { var s = el('span', {text: String(i)}, key); s.style.background = c; });
+    TAB10.forEach(function (c, i) {   // dark digits on the light colours, white on the dark ones: legible on each
+      var s = el('span', {text: String(i)}, key); s.style.background = c; s.style.color = [1, 2, 6, 7, 8, 9].indexOf(i) >= 0 ? '#000' : '#fff';
+    });
     var at = d.start.slice();
     function toZ(v) {
       if (!d.probit) return v;
@@ -99,7 +103,7 @@
       d.points.forEach(function (p) { g.fillStyle = TAB10[p[2]]; g.fillRect(px(p[0]) - 1, size - px(p[1]) - 1, 2, 2); });
       g.globalAlpha = 1; g.strokeStyle = '#000'; g.lineWidth = 1.5;
       g.beginPath(); g.arc(px(at[0]), size - px(at[1]), 6, 0, 2 * Math.PI); g.stroke();
-      show(root, fig, [{net: d.net, input: z, canvas: out}]);
+      show(root, fig, [{net: d.net, input: z, canvas: out}], {at: at.slice()});
       read.textContent = 'z = (' + z[0].toFixed(2) + ', ' + z[1].toFixed(2) + ')';
     }
     function clamp(v) { return Math.min(hi, Math.max(lo, v)); }
@@ -133,20 +137,20 @@
     z.forEach(function (v, k) {
       var lab = el('label', {}, grid);
       el('span', {text: 'z' + (k + 1) + ' (' + d.rates[k].toFixed(2) + ' nats)'}, lab);
-      var r = el('input', {type: 'range', min: d.range[0], max: d.range[1], step: 0.01, value: v}, lab);
+      var r = el('input', {type: 'range', min: d.range[0], max: d.range[1], step: 'any', value: v}, lab);   // any step: the slider holds the code itself
       r.addEventListener('input', function () { z[k] = parseFloat(r.value); draw(); });
       inputs.push(r);
     });
-    function draw() { show(root, fig, [{net: d.net, input: z, canvas: out}]); }
+    function draw() { show(root, fig, [{net: d.net, input: z, canvas: out}], {sliders: inputs.map(function (r) { return parseFloat(r.value); })}); }
     draw();
   };
   // One choice among networks (e.g. the β of a β-VAE): each decodes its own codes of the same test images.
   KINDS.choice = function (root, fig) {
     var d = fig.data, cur = 0, outs = [];
-    var bar = el('div', {'class': 'vaebook-buttons', role: 'radiogroup', 'aria-label': d.title}, root);
+    var bar = el('div', {'class': 'vaebook-buttons', role: 'group', 'aria-label': d.title}, root);
     el('span', {text: d.title + ': '}, bar);
     var buttons = d.options.map(function (o, i) {
-      var b = el('button', {type: 'button', role: 'radio', text: o.label}, bar);
+      var b = el('button', {type: 'button', text: o.label}, bar);
       b.addEventListener('click', function () { cur = i; draw(); });
       return b;
     });
@@ -160,9 +164,9 @@
       outs.push(digit(cell, 'its reconstruction'));
     });
     function draw() {
-      buttons.forEach(function (b, i) { b.setAttribute('aria-checked', i === cur ? 'true' : 'false'); });
+      buttons.forEach(function (b, i) { b.setAttribute('aria-pressed', i === cur ? 'true' : 'false'); });
       var o = d.options[cur];
-      show(root, fig, o.codes.map(function (c, i) { return {net: o.net, input: c, canvas: outs[i]}; }));
+      show(root, fig, o.codes.map(function (c, i) { return {net: o.net, input: c, canvas: outs[i]}; }), {choice: cur});
     }
     draw();
   };
