@@ -6,6 +6,7 @@
 from __future__ import annotations
 import argparse, ast, json, os, re, shutil, signal, subprocess, sys, time
 from pathlib import Path
+from .interactive import FIGURE_STAGE
 from .report import headline_markdown, times_markdown
 from .runs import project_path
 
@@ -48,19 +49,23 @@ def chapter_params(ch: str, device: str = 'auto', quick: bool = False, root=None
     return ['-y', json.dumps(given)] if given else []
 
 def run_chapter(root: Path, ch: str, params: list[str], env: dict | None = None, dest: Path | None = None) -> int:
-    "Execute chapter `ch` into a temporary copy; move it into `dest` (`book/`) only if it ran through. Returns papermill's code."
+    """Execute chapter `ch` into a temporary copy; move it, and the data files of its figures that move (chapter 0j),
+    into `dest` (`book/`) only if it ran through. Returns papermill's code."""
     out = (dest or root / 'book') / f'{ch}.ipynb'
     tmp = root / 'runs' / 'book-execution' / f'{ch}.ipynb'   # same file system as book/, so the move is a rename
-    tmp.parent.mkdir(parents=True, exist_ok=True)
+    stage = tmp.with_name(f'{ch}-figures')   # where its figures' data wait meanwhile (FIGURE_STAGE)
+    shutil.rmtree(stage, ignore_errors=True); stage.mkdir(parents=True)
     p = subprocess.Popen([sys.executable, '-m', 'papermill', str(root / 'nbs' / f'{ch}.ipynb'), str(tmp), '--cwd', str(root),
-                          *params], env=env)
+                          *params], env={**(os.environ if env is None else env), FIGURE_STAGE: str(stage)})
     try: r = p.wait()
     except KeyboardInterrupt:   # papermill, told in turn, shuts its kernel down (a kill would orphan it, training on)
         p.send_signal(signal.SIGINT)
         try: p.wait(60)
         except subprocess.TimeoutExpired: p.kill(); p.wait()
         raise
-    if r == 0: os.replace(tmp, out)
+    if r == 0:
+        for f in stage.iterdir(): (out.parent / '_static' / 'figures').mkdir(parents=True, exist_ok=True); os.replace(f, out.parent / '_static' / 'figures' / f.name)
+        os.replace(tmp, out)
     return r
 
 # %% ../nbs/00i_book.ipynb #c007

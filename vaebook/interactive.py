@@ -4,7 +4,7 @@
 
 # %% ../nbs/00j_interactive.ipynb #c003
 from __future__ import annotations
-import base64, html, json, re
+import base64, html, json, os, re
 from pathlib import Path
 import numpy as np
 import torch
@@ -12,7 +12,7 @@ from torch import nn
 from .networks import ELU
 
 # %% auto #0
-__all__ = ['OPS', 'FUNCS', 'KINDS', 'PREFIX', 'export_mlp', 'run_mlp', 'figure_script', 'read_figure', 'figure']
+__all__ = ['OPS', 'FUNCS', 'KINDS', 'FIGURE_STAGE', 'PREFIX', 'export_mlp', 'run_mlp', 'figure_script', 'read_figure', 'figure']
 
 # %% ../nbs/00j_interactive.ipynb #c006
 OPS = {ELU: 'elu', nn.ELU: 'elu', nn.Tanh: 'tanh', nn.ReLU: 'relu', nn.Sigmoid: 'sigmoid'}   # the script's activations
@@ -48,6 +48,7 @@ def run_mlp(spec: dict, x: torch.Tensor) -> torch.Tensor:
 
 # %% ../nbs/00j_interactive.ipynb #c010
 KINDS = ('plane', 'sliders', 'choice')   # the figures vaebook-figures.js draws
+FIGURE_STAGE = 'VAEBOOK_FIGURE_STAGE'   # set by vaebook-book: a book's figure data wait there until the chapter has run through
 PREFIX = '(window.vaebookFigures = window.vaebookFigures || {})[{name}] = '
 
 def figure_script(name: str, kind: str, nets: dict, data: dict) -> str:
@@ -76,7 +77,8 @@ def figure(name: str, kind: str, nets: dict, data: dict, results_dir, caption: s
              f'<noscript>This figure moves with JavaScript.</noscript></div>'
              + (f'<figcaption>{html.escape(caption)}</figcaption>' if caption else '') + '</figure>')
     if site.name == 'book' and (site / '_static').is_dir():
-        out = site / '_static' / 'figures' / f'{name}.js'
+        stage = os.environ.get(FIGURE_STAGE)   # vaebook-book moves them into book/ with the executed chapter, or not at all
+        out = Path(stage) / f'{name}.js' if stage else site / '_static' / 'figures' / f'{name}.js'
         out.parent.mkdir(exist_ok=True); out.write_text(script)
         return HTML(place + f'<script src="../_static/figures/{name}.js"></script>')
     runtime = project_path('book', '_static', 'vaebook-figures.js')
