@@ -1,7 +1,7 @@
 """The results site: it builds offline with no Sphinx warnings, and every page survives a real browser
 (headless Chromium): images load, internal links resolve, the headline table has numbers, no console errors.
 Screenshots of every page go to artifacts/screenshots/."""
-import functools, http.server, re, shutil, sys, threading, urllib.parse, urllib.request
+import functools, http.server, json, re, shutil, sys, threading, urllib.parse, urllib.request
 import pytest
 from conftest import ROOT
 
@@ -289,10 +289,10 @@ def figure_pages(where):
     "The chapters whose notebooks (`where='nbs'`) or book copies (`'book'`) place a figure that moves (chapter 0j's `figure`)."
     out = set()
     for p in sorted((ROOT / where).glob('[01]*.ipynb')):
-        text = p.read_text()
-        if (where == 'nbs' and re.search(r"^figure\('", text.replace('\\n', '\n').replace('"', '\n'), re.M)) or \
-           (where == 'book' and 'class=\\"vaebook-figure\\"' in text):
-            out.add(p.stem)
+        cells = [c for c in json.loads(p.read_text())['cells'] if c['cell_type'] == 'code']
+        if where == 'nbs': found = any(re.search(r"^figure\('", ''.join(c['source']), re.M) for c in cells)   # a call, not its definition
+        else: found = any('class="vaebook-figure"' in ''.join(o.get('data', {}).get('text/html', '')) for c in cells for o in c.get('outputs', []))
+        if found: out.add(p.stem)
     return sorted(out)
 
 
