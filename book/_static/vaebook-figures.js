@@ -49,8 +49,7 @@
     return e;
   }
   function digit(parent, label) {   // a 28 x 28 canvas shown enlarged, pixel for pixel
-    var c = el('canvas', {width: 28, height: 28, 'class': 'vaebook-digit', role: 'img', 'aria-label': label}, parent);
-    return c;
+    return el('canvas', {width: 28, height: 28, 'class': 'vaebook-digit', role: 'img', 'aria-label': label}, parent);
   }
   function paint(canvas, p) {   // probabilities in [0, 1] as grey levels, white strokes on black like the book's grids
     var g = canvas.getContext('2d'), img = g.createImageData(28, 28);
@@ -157,10 +156,9 @@
     var rows = el('div', {'class': 'vaebook-strip'}, root);
     d.images.forEach(function (img, i) {
       var cell = el('div', {'class': 'vaebook-col'}, rows);
-      var c = digit(cell, 'test image ' + (i + 1));
       var bin = atob(img), p = new Float64Array(784);
       for (var k = 0; k < 784; k++) p[k] = bin.charCodeAt(k) / 255;
-      paint(c, p);
+      paint(digit(cell, 'test image ' + (i + 1)), p);
       outs.push(digit(cell, 'its reconstruction'));
     });
     function draw() {
