@@ -43,7 +43,7 @@ def test_runs_train_on_the_cluster_as_they_would_here(cluster, tmp_path, mnist_d
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             far = run_experiment(configs, tmp_path / 'far', results=tmp_path / 'far.json', iws=(1, 10), scheduler=cluster)
-        assert out.getvalue().count('trained on the cluster') == 2, out.getvalue()
+        assert out.getvalue().count('trained and scored on the cluster') == 2, out.getvalue()
         assert 'checkpoint reused' in out.getvalue()   # the driver then only evaluates what the workers trained
         here = run_experiment(configs, tmp_path / 'here', results=tmp_path / 'here.json', iws=(1, 10))
     finally: torch.set_num_threads(threads)

@@ -13,7 +13,7 @@ from .devices import get_device
 from .training import checkpoint_iteration, run_lock
 from .evaluation import IWS
 from .registry import DEFAULTS, MODELS, RULES, SettingsError, check_like, run_config, run_name
-from .runs import check_fits, evaluate_run, log_run, project_path, run_cpu_minutes, run_dir, run_provenance, train_run
+from .runs import check_fits, evaluate_run, scored, log_run, project_path, run_cpu_minutes, run_dir, run_provenance, train_run
 from .records import check_record, frame, write_results
 
 # %% auto #0
@@ -42,42 +42,54 @@ def run_key(config: dict, vary=()):
     return config['seed'] if not vary else (*(setting(config, v) for v in vary), config['seed'])
 
 def _train_one(job) -> float:
-    "Worker of `train_in_parallel`: train one run at the given number of threads; its wall time in seconds."
-    config, runs_dir, resume, ddir, threads = job
+    """Worker of `train_in_parallel`: train one run at the given number of threads, then score it with `iws` (if
+    given) into its evaluation cache; its wall time in seconds."""
+    config, runs_dir, resume, ddir, threads, iws = job
     torch.set_num_threads(threads)
     t0 = time.time()
-    train_run(config, runs_dir, resume=resume, device='cpu', ddir=ddir)
+    model, _, rd, _ = train_run(config, runs_dir, resume=resume, device='cpu', ddir=ddir)
+    if iws is not None:
+        with run_lock(rd): evaluate_run(model, config, rd, ddir, iws)
     return time.time() - t0
 
-def unfinished(configs: list[dict], runs_dir='runs', resume=True) -> list[dict]:
-    "The runs of `configs` that training would change: those without a checkpoint and, with `resume`, those short of `iter_max`."
-    def todo(c):
-        it = checkpoint_iteration(run_dir(c, runs_dir) / 'checkpoint.pt')
-        return it is None or (resume and it < c['iter_max'])   # a finished run without resume is train_run's to refuse
-    return [c for c in configs if todo(c)]
+def unfinished(configs: list[dict], runs_dir='runs', resume=True, scores: list | None = None) -> list[dict]:
+    """The runs of `configs` that training would change (those without a checkpoint and, with `resume`, those short of
+    `iter_max`) and, given each run's `scores` (the `iws` of `evaluate_run`), those whose scores are not all cached."""
+    return [c for c, _ in _work(configs, runs_dir, resume, scores)]
 
-def train_in_parallel(configs: list[dict], runs_dir='runs', resume=True, ddir=None, workers=2) -> list[dict]:
+def _work(configs, runs_dir, resume, scores) -> list[tuple[dict, dict | None]]:
+    "`unfinished`'s runs, each with its scores."
+    def todo(c, iws):
+        rd = run_dir(c, runs_dir); it = checkpoint_iteration(rd / 'checkpoint.pt')
+        if it is None or (resume and it < c['iter_max']): return True
+        return iws is not None and it == c['iter_max'] and not scored(c, rd, iws)   # a finished run without resume is train_run's to refuse
+    return [(c, iws) for c, iws in zip(configs, scores or [None] * len(configs)) if todo(c, iws)]
+
+def train_in_parallel(configs: list[dict], runs_dir='runs', resume=True, ddir=None, workers=2, scores: list | None = None) -> list[dict]:
     """Train the unfinished runs of `configs` on the CPU, `workers` processes at a time, each with an equal share of
-    the threads; returns the configs it trained. Errors (a busy run, a checkpoint of other settings) are the runs' own."""
-    runs = unfinished(configs, runs_dir, resume)
-    if workers < 2 or len(runs) < 2: return []
-    n = min(workers, len(runs))
-    jobs = [(c, str(project_path(runs_dir)), resume, ddir, max(1, torch.get_num_threads() // n)) for c in runs]
+    the threads, and score each with its `scores` (a list beside `configs`) there too, so that the scoring, which for
+    IWAE-5000 costs more than training, is as parallel; returns the configs it worked on. Errors (a busy run, a
+    checkpoint of other settings) are the runs' own."""
+    work = _work(configs, runs_dir, resume, scores)
+    if workers < 2 or len(work) < 2: return []
+    n, runs = min(workers, len(work)), [c for c, _ in work]
+    jobs = [(c, str(project_path(runs_dir)), resume, ddir, max(1, torch.get_num_threads() // n), iws) for c, iws in work]
     from vaebook.experiment import _train_one   # the package's copy: a spawned worker imports it by name
     with multiprocessing.get_context('spawn').Pool(n) as pool:   # spawn: no copy of the parent's threads and locks
         for c, secs in zip(runs, pool.imap(_train_one, jobs)):
-            log_run(f'{run_name(c)}: trained in a worker process ({secs:.0f} s)', run=run_name(c), trained_in='worker', seconds=secs)
+            log_run(f'{run_name(c)}: trained and scored in a worker process ({secs:.0f} s)', run=run_name(c), trained_in='worker', seconds=secs)
     return runs
 
 CLUSTER_TIMEOUT = '20s'   # how long to try to reach a scheduler before saying so
 
 def train_on_cluster(configs: list[dict], runs_dir='runs', resume=True, ddir=None, scheduler: str | None = None,
-                     threads: int = 1) -> list[dict]:
+                     threads: int = 1, scores: list | None = None) -> list[dict]:
     """Train the unfinished runs of `configs` on the CPUs of the workers of the Dask scheduler at `scheduler` (e.g.
-    'tcp://host:8786'), `threads` threads each. The runs directory, which every worker must see at the same path, is
-    the shared state: its locks, atomic writes and checkpoints make runs safe to share. Returns the configs it trained."""
-    runs = unfinished(configs, runs_dir, resume)
-    if not runs: return []
+    'tcp://host:8786'), `threads` threads each, and score them there with their `scores`. The runs directory, which
+    every worker must see at the same path, is the shared state: its locks, atomic writes and checkpoints make runs
+    safe to share. Returns the configs it worked on."""
+    work = _work(configs, runs_dir, resume, scores)
+    if not work: return []
     try: from distributed import Client
     except ImportError:
         raise SettingsError(f"scheduler {scheduler} given, but Dask's distributed is not installed: pip install -e '.[cluster]'") from None
@@ -86,7 +98,8 @@ def train_on_cluster(configs: list[dict], runs_dir='runs', resume=True, ddir=Non
         raise SettingsError(f'cannot reach the Dask scheduler at {scheduler} ({type(e).__name__}); start it (dask scheduler), '
                             'or leave the scheduler unset to train here') from None
     data = None if ddir is None else str(Path(ddir).resolve())   # else each worker's own VAEBOOK_DATA
-    jobs = [(c, str(project_path(runs_dir).resolve()), resume, data, threads) for c in runs]
+    runs = [c for c, _ in work]
+    jobs = [(c, str(project_path(runs_dir).resolve()), resume, data, threads, iws) for c, iws in work]
     from vaebook.experiment import _train_one   # by the package's name: the workers import it
     from distributed import wait
     with client:
@@ -94,7 +107,7 @@ def train_on_cluster(configs: list[dict], runs_dir='runs', resume=True, ddir=Non
         wait(futures)   # every run to its end before any error is raised: none is left training, holding its lock
         for c, f in zip(runs, futures):
             secs = f.result()   # a run's error is raised here, as it would be locally
-            log_run(f'{run_name(c)}: trained on the cluster ({secs:.0f} s)', run=run_name(c), trained_in='cluster', seconds=secs)
+            log_run(f'{run_name(c)}: trained and scored on the cluster ({secs:.0f} s)', run=run_name(c), trained_in='cluster', seconds=secs)
     return runs
 
 def run_experiment(configs: list[dict], runs_dir='runs', results=None, vary=(), iws=IWS, first_iws=(), test_iws=(), resume=True,
@@ -102,8 +115,9 @@ def run_experiment(configs: list[dict], runs_dir='runs', results=None, vary=(), 
                    cross_device: bool = False, scheduler: str | None = None, **extra) -> Experiment:
     """Train (or reuse) and evaluate every run of `configs`; write the results file `results` (if given) with the
     experiment's settings and `extra` fields: a chapter's `parameters`, overridden by what all runs share, overridden by `settings`. `first_iws` score the first run's test set, `test_iws` every run's.
-    On a CPU, `workers` > 1 trains the runs that many at a time first (`train_in_parallel`); a GPU trains them one at a
-    time; given a Dask `scheduler` (or `VAEBOOK_SCHEDULER`), the cluster's workers train them (`train_on_cluster`).
+    On a CPU, `workers` > 1 trains and scores the runs that many at a time first (`train_in_parallel`); a GPU trains
+    them one at a time; given a Dask `scheduler` (or `VAEBOOK_SCHEDULER`), the cluster's workers train and score them
+    (`train_on_cluster`).
     Each run's record says where it was made (`run_provenance`). Returns an `Experiment`."""
     device = get_device(device)
     for c in configs: check_fits(c, device)   # every size, before the first run trains
@@ -118,15 +132,16 @@ def run_experiment(configs: list[dict], runs_dir='runs', results=None, vary=(), 
     if scheduler and device.type != 'cpu':   # the workers' runs would then be refused here as made on another device
         raise SettingsError(f"a cluster's workers train on their CPUs; with scheduler {scheduler}, run with device 'cpu' "
                             f"(not {device.type}), or train on this {device.type} without a scheduler")
-    if scheduler: train_on_cluster(configs, runs_dir, resume, ddir, scheduler)
-    elif device.type == 'cpu': train_in_parallel(configs, runs_dir, resume, ddir, workers)
+    scores = [{'cs236': tuple(iws), 'test': tuple(iws) + tuple(test_iws) + (tuple(first_iws) if i == 0 else ())} for i in range(len(configs))]
+    if scheduler: train_on_cluster(configs, runs_dir, resume, ddir, scheduler, scores=scores)
+    elif device.type == 'cpu': train_in_parallel(configs, runs_dir, resume, ddir, workers, scores)
     elif workers > 1: log_run(f'workers={workers}: on {device.type} the runs train one at a time, on one device', workers=workers)
     exp = Experiment()
     for i, c in enumerate(configs):
         t0 = time.time()
         model, hist, rd, before = train_run(c, runs_dir, resume=resume, device=device, ddir=ddir, cross_device=cross_device)
         with run_lock(rd):
-            metrics = evaluate_run(model, c, rd, ddir, {'cs236': tuple(iws), 'test': tuple(iws) + tuple(test_iws) + (tuple(first_iws) if i == 0 else ())})
+            metrics = evaluate_run(model, c, rd, ddir, scores[i])
         key = run_key(c, vary)
         exp.models[key], exp.curves[key] = model, hist
         exp.runs[label(c)] = {**{v: setting(c, v) for v in vary}, **c, 'run': rd.name, **metrics, **run_provenance(rd), **run_cpu_minutes(rd)}
