@@ -1,7 +1,7 @@
 """The results site: it builds offline with no Sphinx warnings, and every page survives a real browser
 (headless Chromium): images load, internal links resolve, the headline table has numbers, no console errors.
 Screenshots of every page go to artifacts/screenshots/."""
-import functools, http.server, json, re, shutil, sys, threading, urllib.parse, urllib.request
+import functools, http.server, json, math, re, shutil, sys, threading, urllib.parse, urllib.request
 import pytest
 from conftest import ROOT
 
@@ -304,7 +304,7 @@ def test_every_figure_that_moves_is_in_its_book_copy():
 
 FIGURE_STATE = """const root = document.querySelector(`.vaebook-figure[data-figure="${arguments[0]}"]`);
 if (!root || !root.vaebookLast) return null;
-return {kind: window.vaebookFigures[arguments[0]].kind, last: root.vaebookLast, state: root.vaebookState,
+return {kind: window.vaebookFigures[arguments[0]].kind, last: root.vaebookLast, state: root.vaebookState, weights: root.vaebookWeights || null,
         pixels: root.vaebookCanvases.map(c => Array.from(c.getContext('2d').getImageData(0, 0, 28, 28).data).filter((_, i) => i % 4 === 0))};"""
 
 
@@ -313,23 +313,34 @@ def agrees_with_torch(state, fig):
     chosen network's codes), and each network the page ran gives `run_mlp`'s output on them (within 1e-3) and its
     pixels (within a grey level)."""
     import torch
-    from vaebook.interactive import run_mlp
+    from vaebook.interactive import log_weights, run_mlp
     d, inputs = fig['data'], [j['input'] for j in state['last']]
     if state['kind'] == 'plane':   # linear interpolation of a 401-point table: within 0.01 of the exact quantile
         want = torch.distributions.Normal(0., 1.).icdf(torch.tensor(state['state']['at'], dtype=torch.float64))
         assert (torch.tensor(inputs[0], dtype=torch.float64) - want).abs().max() < 0.01, (inputs, state['state'])
     elif state['kind'] == 'sliders':
         assert inputs == [state['state']['sliders']], (inputs, state['state'])
+    elif state['kind'] == 'weights':   # the chosen image's log weights under the chosen model, and what follows from them
+        s, w = state['state'], state['weights']
+        lw, z = log_weights(fig, s['image'], s['model'])
+        n = s['iw']
+        assert len(w['logw']) == n and (torch.tensor(w['logw']) - lw[:n]).abs().max() < 1e-3, s
+        assert w['best'] == int(lw[:n].argmax()) and (torch.tensor(inputs[0]) - z[w['best']]).abs().max() < 1e-6, s
+        assert abs(w['bound'] - (torch.logsumexp(lw[:n], 0) - math.log(n)).item()) < 1e-3, s
+        assert abs(w['elbo'] - lw[:n].mean().item()) < 1e-3, s
+        ess = 1 / (lw[:n].softmax(0) ** 2).sum().item()
+        assert abs(w['ess'] - ess) < 1e-3 * ess, (w['ess'], ess)
     else:
         assert inputs == d['options'][state['state']['choice']]['codes'], state['state']
     for job, pixels in zip(state['last'], state['pixels']):
         p = run_mlp(fig['nets'][job['net']], torch.tensor([job['input']]))[0].double()
+        if job.get('sigmoid'): p = torch.sigmoid(p)   # a decoder exported as logits
         assert (p - torch.tensor(job['output'])).abs().max() < 1e-3, job['net']
         assert ((p * 255).round() - torch.tensor(pixels, dtype=torch.float64)).abs().max() <= 1, job['net']
 
 
 def move(browser, name, kind):
-    "Move the figure's control as a reader would: the pointer over the plane, a slider, another choice."
+    "Move the figure's control as a reader would: the pointer over the plane, a slider, another choice (every draw and another model)."
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     root = browser.find_element(By.CSS_SELECTOR, f'.vaebook-figure[data-figure="{name}"]')
@@ -342,6 +353,9 @@ def move(browser, name, kind):
                                "const r = arguments[0].querySelectorAll('input[type=range]')[k], v = parseFloat(r.value);"
                                "r.value = v > 0 ? v - 1.5 : v + 1.5; r.dispatchEvent(new Event('input'));", root, name)
     else:
+        if kind == 'weights':   # every draw, then the last model: its heaviest draw is another decoder's
+            browser.execute_script("const r = arguments[0].querySelector('input[type=range]'); r.value = r.max;"
+                                   "r.dispatchEvent(new Event('input'));", root)
         root.find_elements(By.CSS_SELECTOR, 'button')[-1].click()
 
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00j_interactive.ipynb #c003
 from __future__ import annotations
-import base64, html, json, os, re
+import base64, html, json, math, os, re
 from pathlib import Path
 import numpy as np
 import torch
@@ -12,7 +12,8 @@ from torch import nn
 from .networks import ELU
 
 # %% auto #0
-__all__ = ['OPS', 'FUNCS', 'KINDS', 'FIGURE_STAGE', 'PREFIX', 'export_mlp', 'run_mlp', 'figure_script', 'read_figure', 'figure']
+__all__ = ['OPS', 'FUNCS', 'KINDS', 'FIGURE_STAGE', 'PREFIX', 'export_mlp', 'run_mlp', 'figure_script', 'read_figure', 'figure',
+           'pack_floats', 'unpack_floats', 'log_weights', 'weights_data']
 
 # %% ../nbs/00j_interactive.ipynb #c006
 OPS = {ELU: 'elu', nn.ELU: 'elu', nn.Tanh: 'tanh', nn.ReLU: 'relu', nn.Sigmoid: 'sigmoid'}   # the script's activations
@@ -47,7 +48,7 @@ def run_mlp(spec: dict, x: torch.Tensor) -> torch.Tensor:
     return x
 
 # %% ../nbs/00j_interactive.ipynb #c010
-KINDS = ('plane', 'sliders', 'choice')   # the figures vaebook-figures.js draws
+KINDS = ('plane', 'sliders', 'choice', 'weights')   # the figures vaebook-figures.js draws
 FIGURE_STAGE = 'VAEBOOK_FIGURE_STAGE'   # set by vaebook-book: a book's figure data wait there until the chapter has run through
 PREFIX = '(window.vaebookFigures = window.vaebookFigures || {})[{name}] = '
 
@@ -84,3 +85,50 @@ def figure(name: str, kind: str, nets: dict, data: dict, results_dir, caption: s
     runtime = project_path('book', '_static', 'vaebook-figures.js')
     if not runtime.exists(): return HTML(f'<p>(figure {name}: its runtime, book/_static/vaebook-figures.js, is not in this checkout)</p>')
     return HTML(place + f'<script>{runtime.read_text()}</script><script>{script}</script>')
+
+# %% ../nbs/00j_interactive.ipynb #c016
+def pack_floats(t: torch.Tensor) -> str:
+    "`t`'s values, flattened, as base64 little-endian float32: numbers a figure needs exactly (its noise draws)."
+    return base64.b64encode(t.detach().cpu().numpy().astype('<f4').tobytes()).decode('ascii')
+
+def unpack_floats(s: str) -> torch.Tensor:
+    "The values `pack_floats` wrote: a flat float32 tensor."
+    return torch.from_numpy(np.frombuffer(base64.b64decode(s), '<f4').copy())
+
+def log_weights(fig: dict, image: int, model: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The log importance weights `(iw_max,)` and draws `z: (iw_max, z_dim)` that a `weights` figure's page computes
+    for its `image`-th image under its `model`-th model, from the exported networks (float64 after the networks)."""
+    d, nets = fig['data'], fig['nets']
+    mod, zd = d['models'][model], d['z']
+    x = torch.from_numpy(np.frombuffer(base64.b64decode(d['images'][image]), np.uint8).astype(np.float64) / 255)
+    h = run_mlp(nets[mod['enc']], x[None].float())[0].double()
+    qm, qv = h[:zd], torch.nn.functional.softplus(h[zd:]) + 1e-8
+    eps = unpack_floats(d['eps']).double().reshape(-1, zd)
+    z = qm + qv.sqrt() * eps
+    lg = run_mlp(nets[mod['dec']], z.float()).double()
+    log_px = (x * lg - torch.nn.functional.softplus(lg)).sum(-1)
+    c = math.log(2 * math.pi)
+    return log_px - 0.5 * (z ** 2 + c).sum(-1) + 0.5 * ((z - qm) ** 2 / qv + torch.log(qv) + c).sum(-1), z
+
+def weights_data(models: dict, x: torch.Tensor, names: list[str], iws: list[int], seed: int = 0) -> tuple[dict, dict]:
+    """The `nets` and `data` of a `weights` figure: `models` (label -> a VAE with the standard normal prior and Bernoulli
+    pixels) on the binary images `x: (n, 784)` named `names`, a slider over `iws`, noise drawn with `seed`."""
+    z_dim = next(iter(models.values())).z_dim
+    zs, xs = torch.randn(5, z_dim), (torch.rand(3, x.shape[1]) < .5).float()
+    for label, m in models.items():   # what the page computes, asked of each model: the prior's density, the likelihood
+        if m.z_dim != z_dim: raise ValueError(f'the models of a weights figure share z_dim; {label} has {m.z_dim}, not {z_dim}')
+        with torch.no_grad():
+            normal = -0.5 * (zs ** 2 + math.log(2 * math.pi)).sum(-1)
+            lg = torch.randn(3, x.shape[1])
+            bern = (xs * lg - torch.nn.functional.softplus(lg)).sum(-1)
+            if not (torch.allclose(m.prior.log_prob(zs), normal, atol=1e-4) and torch.allclose(m.likelihood.log_prob(xs, lg), bern, atol=1e-3)):
+                raise ValueError(f'{label}: the page knows the standard normal prior and Bernoulli pixels only')
+    nets, mods = {}, []
+    for i, (label, m) in enumerate(models.items()):
+        nets[f'enc{i}'], nets[f'dec{i}'] = export_mlp(m.enc.net), export_mlp(m.dec.net)
+        mods.append({'label': label, 'enc': f'enc{i}', 'dec': f'dec{i}'})
+    g = torch.Generator().manual_seed(seed)
+    images = [base64.b64encode((xi.cpu() * 255).round().to(torch.uint8).numpy().tobytes()).decode('ascii') for xi in x]
+    data = {'models': mods, 'images': images, 'image_names': list(names), 'z': z_dim, 'iws': list(iws),
+            'eps': pack_floats(torch.randn(max(iws), z_dim, generator=g)), 'start': {'image': 0, 'model': 0, 'iw': min(len(iws) - 1, 3)}}
+    return nets, data

@@ -66,8 +66,9 @@
     root.vaebookCanvases = jobs.map(function (j) { return j.canvas; });
     root.vaebookLast = jobs.map(function (j) {
       var p = run(fig.nets[j.net], j.input);
+      if (j.sigmoid) p = p.map(ACT.sigmoid);   // a decoder exported as logits (its log-likelihood needs them)
       paint(j.canvas, p);
-      return {net: j.net, input: Array.from(j.input), output: Array.from(p)};
+      return {net: j.net, input: Array.from(j.input), output: Array.from(p), sigmoid: !!j.sigmoid};
     });
   }
 
@@ -165,6 +166,113 @@
       buttons.forEach(function (b, i) { b.setAttribute('aria-pressed', i === cur ? 'true' : 'false'); });
       var o = d.options[cur];
       show(root, fig, o.codes.map(function (c, i) { return {net: o.net, input: c, canvas: outs[i]}; }), {choice: cur});
+    }
+    draw();
+  };
+
+  // The importance weights of one test image's posterior draws (chapter 0j): buttons choose the image and the model,
+  // a slider how many of the shipped noise draws are used. The page runs the encoder once per image and model and
+  // the decoder on every draw, and shows the sorted self-normalised weights, the running estimate of log p(x) and the
+  // effective sample size; the digit is the decoded draw that carries the most weight.
+  function floats(b64) {   // base64 little-endian float32 (pack_floats) -> Float64Array
+    var bin = atob(b64), n = bin.length / 4, out = new Float64Array(n), dv = new DataView(new ArrayBuffer(4));
+    for (var i = 0; i < n; i++) {
+      for (var b = 0; b < 4; b++) dv.setUint8(b, bin.charCodeAt(4 * i + b));
+      out[i] = dv.getFloat32(0, true);
+    }
+    return out;
+  }
+  function softplus(a) { return Math.max(a, 0) + Math.log1p(Math.exp(-Math.abs(a))); }
+  KINDS.weights = function (root, fig) {
+    var d = fig.data, zd = d.z, eps = floats(d.eps), cache = {}, LOG2PI = Math.log(2 * Math.PI);
+    var cur = {image: d.start.image, model: d.start.model, iw: d.iws[d.start.iw]};
+    var xs = d.images.map(function (img) { var bin = atob(img), x = new Float64Array(bin.length); for (var i = 0; i < x.length; i++) x[i] = bin.charCodeAt(i) / 255; return x; });
+    function logw(i, m) {   // every shipped draw's log weight for image i under model m, computed once
+      var key = i + '/' + m;
+      if (cache[key]) return cache[key];
+      var mod = d.models[m], x = xs[i], h = run(fig.nets[mod.enc], x), n = eps.length / zd, out = new Float64Array(n), zs = [];
+      var qm = h.slice(0, zd), qv = h.slice(zd).map(function (a) { return softplus(a) + 1e-8; });
+      for (var j = 0; j < n; j++) {
+        var z = new Float64Array(zd), lp = 0, lq = 0, lx = 0;
+        for (var u = 0; u < zd; u++) {
+          z[u] = qm[u] + Math.sqrt(qv[u]) * eps[j * zd + u];
+          lp -= 0.5 * (z[u] * z[u] + LOG2PI);
+          lq -= 0.5 * ((z[u] - qm[u]) * (z[u] - qm[u]) / qv[u] + Math.log(qv[u]) + LOG2PI);
+        }
+        var lg = run(fig.nets[mod.dec], z);
+        for (var k = 0; k < lg.length; k++) lx += x[k] * lg[k] - softplus(lg[k]);
+        out[j] = lx + lp - lq; zs.push(z);
+      }
+      return (cache[key] = {logw: out, z: zs});
+    }
+    var bar = el('div', {'class': 'vaebook-buttons', role: 'group', 'aria-label': 'the test image'}, root);
+    el('span', {text: 'test image: '}, bar);
+    var imageButtons = d.image_names.map(function (nm, i) {
+      var b = el('button', {type: 'button', text: nm}, bar);
+      b.addEventListener('click', function () { cur.image = i; draw(); });
+      return b;
+    });
+    var bar2 = el('div', {'class': 'vaebook-buttons', role: 'group', 'aria-label': 'the model'}, root);
+    el('span', {text: 'model: '}, bar2);
+    var modelButtons = d.models.map(function (mod, i) {
+      var b = el('button', {type: 'button', text: mod.label}, bar2);
+      b.addEventListener('click', function () { cur.model = i; draw(); });
+      return b;
+    });
+    var lab = el('label', {'class': 'vaebook-iw'}, root);
+    var iwText = el('span', {}, lab);
+    var slider = el('input', {type: 'range', min: 0, max: d.iws.length - 1, step: 1, value: d.start.iw,
+                              'aria-label': 'importance samples iw'}, lab);
+    slider.addEventListener('input', function () { cur.iw = d.iws[parseInt(slider.value, 10)]; draw(); });
+    var row = el('div', {'class': 'vaebook-row'}, root);
+    var col = el('div', {'class': 'vaebook-col'}, row);
+    var xc = digit(col, 'the test image'), top = digit(col, 'the decoded draw with the largest weight');
+    el('small', {text: 'image, and its heaviest draw'}, col);
+    var bars = el('canvas', {width: 300, height: 150, 'class': 'vaebook-chart', role: 'img', 'aria-label': 'the self-normalised weights, sorted'}, row);
+    var curve = el('canvas', {width: 300, height: 150, 'class': 'vaebook-chart', role: 'img', 'aria-label': 'the running estimate of log p(x) against the draws used'}, row);
+    var read = el('div', {'class': 'vaebook-readout', 'aria-live': 'polite'}, root);
+    function axes(g, w, h, title) {
+      g.fillStyle = '#fff'; g.fillRect(0, 0, w, h); g.strokeStyle = '#888'; g.lineWidth = 1;
+      g.beginPath(); g.moveTo(30, 8); g.lineTo(30, h - 18); g.lineTo(w - 4, h - 18); g.stroke();
+      g.fillStyle = '#333'; g.font = '11px sans-serif'; g.fillText(title, 34, 12);
+    }
+    function draw() {
+      imageButtons.forEach(function (b, i) { b.setAttribute('aria-pressed', i === cur.image ? 'true' : 'false'); });
+      modelButtons.forEach(function (b, i) { b.setAttribute('aria-pressed', i === cur.model ? 'true' : 'false'); });
+      var all = logw(cur.image, cur.model), n = cur.iw, lw = Array.prototype.slice.call(all.logw, 0, n);
+      var mx = Math.max.apply(null, lw), s = 0, s2 = 0, best = lw.indexOf(mx);
+      lw.forEach(function (v) { var e = Math.exp(v - mx); s += e; s2 += e * e; });
+      var wn = lw.map(function (v) { return Math.exp(v - mx) / s; }), ess = s * s / s2, bound = mx + Math.log(s / n);
+      iwText.textContent = 'iw = ' + n + ' draws ';
+      var g = bars.getContext('2d'), W = bars.width, H = bars.height, sorted = wn.slice().sort(function (a, b) { return b - a; });
+      axes(g, W, H, 'weights w̃, sorted (the largest ' + Math.min(n, 50) + ')');
+      var shown = sorted.slice(0, 50), bw = (W - 36) / Math.max(shown.length, 1);   // scaled to the largest: its share is the top tick
+      g.fillStyle = '#1f77b4';
+      shown.forEach(function (v, i) { var bh = v / sorted[0] * (H - 30); g.fillRect(31 + i * bw, H - 18 - bh, Math.max(bw - 1, 1), bh); });
+      g.fillStyle = '#333'; g.fillText((100 * sorted[0]).toFixed(0) + '%', 0, 16); g.fillText('0', 20, H - 18);
+      // the running estimate log (1/j) sum_{i<=j} w_i over j = 1..iw, the x axis in log j
+      var run_ = [], m2 = -Infinity, acc = 0;
+      for (var j = 0; j < n; j++) {   // a running log-sum-exp, rescaled whenever a larger weight arrives
+        if (lw[j] > m2) { acc = acc * Math.exp(m2 - lw[j]) + 1; m2 = lw[j]; } else acc += Math.exp(lw[j] - m2);
+        run_.push(m2 + Math.log(acc / (j + 1)));
+      }
+      var elbo = lw.reduce(function (a, v) { return a + v; }, 0) / n;   // the mean log weight: the ELBO's estimate from the same draws
+      var lo = Math.min(elbo, Math.min.apply(null, run_)), hi = Math.max.apply(null, run_); if (hi - lo < 1) { lo -= 0.5; hi += 0.5; }
+      var gc = curve.getContext('2d'); axes(gc, curve.width, curve.height, 'log (1/j) Σ w, j = 1 … iw');
+      var X = function (j) { return 31 + (n > 1 ? Math.log(j + 1) / Math.log(n) : 0.5) * (curve.width - 36); };
+      var Y = function (v) { return curve.height - 18 - (v - lo) / (hi - lo) * (curve.height - 30); };
+      gc.strokeStyle = '#d62728'; gc.lineWidth = 1.5; gc.beginPath();
+      run_.forEach(function (v, j) { if (j) gc.lineTo(X(j), Y(v)); else gc.moveTo(X(j), Y(v)); }); gc.stroke();
+      gc.fillStyle = '#333'; gc.fillText(hi.toFixed(1), 0, 16); gc.fillText(lo.toFixed(1), 0, curve.height - 18);
+      gc.fillText('1', 28, curve.height - 5); gc.fillText(String(n), curve.width - 8 - 6 * String(n).length, curve.height - 5);
+      gc.strokeStyle = '#7f7f7f'; gc.setLineDash([4, 3]); gc.lineWidth = 1; gc.beginPath();
+      gc.moveTo(31, Y(elbo)); gc.lineTo(curve.width - 4, Y(elbo)); gc.stroke(); gc.setLineDash([]);
+      gc.fillStyle = '#7f7f7f'; gc.fillText('ELBO (mean log w)', 36, Math.min(curve.height - 22, Y(elbo) + 12));
+      paint(xc, xs[cur.image]);
+      show(root, fig, [{net: d.models[cur.model].dec, input: all.z[best], canvas: top, sigmoid: true}], {image: cur.image, model: cur.model, iw: n});
+      root.vaebookWeights = {logw: lw, ess: ess, bound: bound, best: best, elbo: elbo};
+      read.textContent = 'log p(x) ≥ ' + bound.toFixed(2) + ' nats with iw = ' + n + ' (ELBO estimate ' + elbo.toFixed(2) + '); ESS = ' +
+                         ess.toFixed(1) + ' of ' + n + '; the heaviest draw carries ' + (100 * wn[best]).toFixed(0) + '%';
     }
     draw();
   };
