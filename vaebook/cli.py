@@ -87,7 +87,7 @@ def config_of(a) -> dict:
     ignored = sorted(k for k in {k for s in MODELS.values() for k in s.shape + s.options} - takes - {'z'}
                      if getattr(a, k) != defaults.get_default(k))   # it would be silently ignored: the run would be another
     if ignored:
-        hint = (f'; the {spec.name} on the k-sample bound is --model {spec.on_bound}' if 'iw' in ignored and spec.on_bound
+        hint = (f'; the {spec.name} on the iw-sample bound is --model {spec.on_bound}' if 'iw' in ignored and spec.on_bound
                 and 'iw' in MODELS[spec.on_bound].shape else '')
         raise SettingsError(f"{', '.join('--' + k for k in ignored)} does not apply to --model {a.model}, whose settings are "
                             f"{', '.join(sorted(takes))}{hint}")

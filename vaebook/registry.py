@@ -86,7 +86,7 @@ class ModelSpec:
     headline: tuple = ('cs236/nelbo', 'test/nelbo')   # what a finished run prints
     family: str | None = None          # the headline row whose best recipe it may be (chapter 8)
     options: tuple = ()                # settings it also takes, named in a run only when not at their `OPTIONAL` default
-    on_bound: str | None = None        # the model's name when trained on the k-sample bound (itself if it takes `iw`)
+    on_bound: str | None = None        # the model's name when trained on the iw-sample bound (itself if it takes `iw`)
 
 # settings added after runs of record existed: a config holds one only where it differs from this default, so the
 # runs made before it keep their names and checkpoints
@@ -107,7 +107,7 @@ MODELS = {
     'ssvae': ModelSpec(lambda c: SSVAE(c['z'], gw=c['gw'], cw=c['cw']), ('z', 'gw', 'cw', 'labels'), 'SSVAE', z=64,
                        data='labelled', headline=('accuracy',)),
     'fsvae': ModelSpec(lambda c: fsvae(c['z']), ('z', 'dataset'), 'FSVAE', data='digits', headline=('test/nelbo',)),
-    # the reference project's names, kept as the spellings of recipes: the VAE with beta, or on the k-sample bound
+    # the reference project's names, kept as the spellings of recipes: the VAE with beta, or on the iw-sample bound
     'betavae': ModelSpec(lambda c: vae(c['z'], beta=c['beta'], **net(c)), ('z', 'beta'), 'β-VAE', headline=('test/nelbo',), options=NET),
     'iwae': ModelSpec(lambda c: vae(c['z'], iw=c['iw'], **net(c)), ('z', 'iw'), 'VAE', family='vae', options=NET, on_bound='iwae'),
     'gmiwae': ModelSpec(lambda c: gmvae(c['z'], c['k'], iw=c['iw'], **net(c)), ('z', 'k', 'iw'), 'mixture prior', family='gmvae', options=NET, on_bound='gmiwae'),
@@ -167,7 +167,7 @@ def footprint(config: dict) -> int:
     with torch.device('meta'): m = make_model(config)
     params = sum(p.numel() for p in m.parameters())
     width = sum(p.shape[0] for p in m.parameters() if p.dim() == 2) + 4 * config.get('k', 0)
-    # rows of the widest activations: the semi-supervised bound runs each image once per label, and the k-sample bound
+    # rows of the widest activations: the semi-supervised bound runs each image once per label, and the iw-sample bound
     # keeps every draw's activations for the backward pass (its chunks bound memory only in evaluation)
     rows = max(config['batch_size'] * (10 if MODELS[config['model']].data == 'labelled' else 1) * config.get('iw', 1), 2000)
     return 16 * params + 3 * 4 * rows * width
