@@ -305,7 +305,8 @@ def test_every_figure_that_moves_is_in_its_book_copy():
 FIGURE_STATE = """const root = document.querySelector(`.vaebook-figure[data-figure="${arguments[0]}"]`);
 if (!root || !root.vaebookLast) return null;
 return {kind: window.vaebookFigures[arguments[0]].kind, last: root.vaebookLast, state: root.vaebookState, weights: root.vaebookWeights || null,
-        pixels: root.vaebookCanvases.map(c => Array.from(c.getContext('2d').getImageData(0, 0, 28, 28).data).filter((_, i) => i % 4 === 0))};"""
+        pixels: root.vaebookCanvases.map(c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).filter((_, i) => i % 4 !== 3)),
+        channels: root.vaebookCanvases.map(c => +c.dataset.channels || 1)};"""
 
 
 def agrees_with_torch(state, fig):
@@ -332,11 +333,13 @@ def agrees_with_torch(state, fig):
         assert abs(w['ess'] - ess) < 1e-3 * ess, (w['ess'], ess)
     else:
         assert inputs == d['options'][state['state']['choice']]['codes'], state['state']
-    for job, pixels in zip(state['last'], state['pixels']):
+    for job, pixels, channels in zip(state['last'], state['pixels'], state['channels']):
         p = run_mlp(fig['nets'][job['net']], torch.tensor([job['input']]))[0].double()
         if job.get('sigmoid'): p = torch.sigmoid(p)   # a decoder exported as logits
         assert (p - torch.tensor(job['output'])).abs().max() < 1e-3, job['net']
-        assert ((p * 255).round() - torch.tensor(pixels, dtype=torch.float64)).abs().max() <= 1, job['net']
+        # the canvas's red, green and blue of each pixel in turn: a grey image's three alike, a colour image's planes interleaved
+        rgb = p.reshape(channels, -1).T.expand(-1, 3) if channels == 1 else p.reshape(3, -1).T
+        assert ((rgb.clamp(0, 1) * 255).round().flatten() - torch.tensor(pixels, dtype=torch.float64)).abs().max() <= 1, job['net']
 
 
 def move(browser, name, kind):

@@ -48,14 +48,20 @@
     if (parent) parent.appendChild(e);
     return e;
   }
-  function digit(parent, label) {   // a 28 x 28 canvas shown enlarged, pixel for pixel
-    return el('canvas', {width: 28, height: 28, 'class': 'vaebook-digit', role: 'img', 'aria-label': label}, parent);
+  // Images are (channels, height, width) as torch flattens them: one channel is grey, three are red, green, blue.
+  var MNIST = [1, 28, 28];
+  function digit(parent, label, shape) {   // a canvas of one image, shown enlarged, pixel for pixel
+    shape = shape || MNIST;
+    return el('canvas', {width: shape[2], height: shape[1], 'class': 'vaebook-digit', role: 'img', 'aria-label': label,
+                         'data-channels': shape[0]}, parent);
   }
-  function paint(canvas, p) {   // probabilities in [0, 1] as grey levels, white strokes on black like the book's grids
-    var g = canvas.getContext('2d'), img = g.createImageData(28, 28);
-    for (var i = 0; i < 784; i++) {
-      var v = Math.round(255 * Math.min(1, Math.max(0, p[i])));
-      img.data[4 * i] = img.data[4 * i + 1] = img.data[4 * i + 2] = v; img.data[4 * i + 3] = 255;
+  function paint(canvas, p) {   // values in [0, 1] (clipped) as grey levels or colours, white strokes on black like the book's grids
+    var g = canvas.getContext('2d', {willReadFrequently: true}), w = canvas.width, h = canvas.height, n = w * h;
+    var c = +canvas.getAttribute('data-channels') || 1, img = g.createImageData(w, h);
+    function v(k) { return Math.round(255 * Math.min(1, Math.max(0, p[k]))); }
+    for (var i = 0; i < n; i++) {
+      img.data[4 * i] = v(i); img.data[4 * i + 1] = v(c === 3 ? n + i : i); img.data[4 * i + 2] = v(c === 3 ? 2 * n + i : i);
+      img.data[4 * i + 3] = 255;
     }
     g.putImageData(img, 0, 0);
   }
@@ -157,10 +163,10 @@
     var rows = el('div', {'class': 'vaebook-strip'}, root);
     d.images.forEach(function (img, i) {
       var cell = el('div', {'class': 'vaebook-col'}, rows);
-      var bin = atob(img), p = new Float64Array(784);
-      for (var k = 0; k < 784; k++) p[k] = bin.charCodeAt(k) / 255;
-      paint(digit(cell, 'test image ' + (i + 1)), p);
-      outs.push(digit(cell, 'its reconstruction'));
+      var bin = atob(img), p = new Float64Array(bin.length);
+      for (var k = 0; k < bin.length; k++) p[k] = bin.charCodeAt(k) / 255;
+      paint(digit(cell, 'test image ' + (i + 1), d.shape), p);
+      outs.push(digit(cell, d.output_name || 'its reconstruction', d.shape));
     });
     function draw() {
       buttons.forEach(function (b, i) { b.setAttribute('aria-pressed', i === cur ? 'true' : 'false'); });
