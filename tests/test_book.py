@@ -290,7 +290,7 @@ def figure_pages(where):
     out = set()
     for p in sorted((ROOT / where).glob('[01]*.ipynb')):
         cells = [c for c in json.loads(p.read_text())['cells'] if c['cell_type'] == 'code']
-        if where == 'nbs': found = any(re.search(r"^figure\('", ''.join(c['source']), re.M) for c in cells)   # a call, not its definition
+        if where == 'nbs': found = any(re.search(r"^\s*(display\()?figure\('", ''.join(c['source']), re.M) for c in cells)   # a call, not its definition
         else: found = any('class="vaebook-figure"' in ''.join(o.get('data', {}).get('text/html', '')) for c in cells for o in c.get('outputs', []))
         if found: out.add(p.stem)
     return sorted(out)

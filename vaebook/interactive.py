@@ -110,9 +110,9 @@ def log_weights(fig: dict, image: int, model: int) -> tuple[torch.Tensor, torch.
     c = math.log(2 * math.pi)
     return log_px - 0.5 * (z ** 2 + c).sum(-1) + 0.5 * ((z - qm) ** 2 / qv + torch.log(qv) + c).sum(-1), z
 
-def weights_data(models: dict, x: torch.Tensor, names: list[str], iws: list[int], seed: int = 0) -> tuple[dict, dict]:
+def weights_data(models: dict, x: torch.Tensor, names: list[str], iws: list[int], seed: int = 0, shape=(1, 28, 28)) -> tuple[dict, dict]:
     """The `nets` and `data` of a `weights` figure: `models` (label -> a VAE with the standard normal prior and Bernoulli
-    pixels) on the binary images `x: (n, 784)` named `names`, a slider over `iws`, noise drawn with `seed`."""
+    pixels) on the binary images `x: (n, d)` of `shape` named `names`, a slider over `iws`, noise drawn with `seed`."""
     z_dim = next(iter(models.values())).z_dim
     zs, xs = torch.randn(5, z_dim), (torch.rand(3, x.shape[1]) < .5).float()
     for label, m in models.items():   # what the page computes, asked of each model: the prior's density, the likelihood
@@ -129,6 +129,6 @@ def weights_data(models: dict, x: torch.Tensor, names: list[str], iws: list[int]
         mods.append({'label': label, 'enc': f'enc{i}', 'dec': f'dec{i}'})
     g = torch.Generator().manual_seed(seed)
     images = [base64.b64encode((xi.cpu() * 255).round().to(torch.uint8).numpy().tobytes()).decode('ascii') for xi in x]
-    data = {'models': mods, 'images': images, 'image_names': list(names), 'z': z_dim, 'iws': list(iws),
+    data = {'models': mods, 'images': images, 'image_names': list(names), 'z': z_dim, 'iws': list(iws), 'shape': list(shape),
             'eps': pack_floats(torch.randn(max(iws), z_dim, generator=g)), 'start': {'image': 0, 'model': 0, 'iw': min(len(iws) - 1, 3)}}
     return nets, data

@@ -232,7 +232,7 @@
     slider.addEventListener('input', function () { cur.iw = d.iws[parseInt(slider.value, 10)]; draw(); });
     var row = el('div', {'class': 'vaebook-row'}, root);
     var col = el('div', {'class': 'vaebook-col'}, row);
-    var xc = digit(col, 'the test image'), top = digit(col, 'the decoded draw with the largest weight');
+    var xc = digit(col, 'the test image', d.shape), top = digit(col, 'the decoded draw with the largest weight', d.shape);
     el('small', {text: 'image, and its heaviest draw'}, col);
     var bars = el('canvas', {width: 300, height: 150, 'class': 'vaebook-chart', role: 'img', 'aria-label': 'the self-normalised weights, sorted'}, row);
     var curve = el('canvas', {width: 300, height: 150, 'class': 'vaebook-chart', role: 'img', 'aria-label': 'the running estimate of log p(x) against the draws used'}, row);
