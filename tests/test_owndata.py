@@ -126,3 +126,21 @@ def test_chapter_eight_runs_on_your_data(digits, tmp_path, mnist_dir):
     out = json.loads((tmp_path / 'out.ipynb').read_text())
     html = ''.join(''.join(o.get('data', {}).get('text/html', '')) for c in out['cells'] for o in c.get('outputs', []))
     assert 'data-figure="importance-weights"' in html and '"shape":[1,8,8]' in html
+
+
+def test_chapter_seven_runs_on_your_data(digits, tmp_path, mnist_dir):
+    "Chapter 7 on the 8x8 digits at a tiny budget: its figures that move draw 8x8 images; vectors that are not images get one line."
+    args = ['-p', 'iter_max', '60', '-y', '{betas: [0.5, 2]}', '-p', 'runs_dir', str(tmp_path / 'runs'), '-p', 'results_dir', str(tmp_path / 'results')]
+    r = run([str(BIN / 'papermill'), str(ROOT / 'nbs' / '07_latent.ipynb'), str(tmp_path / 'out.ipynb'), '--cwd', str(ROOT),
+             '-p', 'dataset', str(digits / 'digits.npz'), *args])
+    assert r.returncode == 0, r.stderr[-3000:]
+    import json
+    res = json.loads((tmp_path / 'results' / 'latent.json').read_text())
+    assert res['settings']['dataset'] == str(digits / 'digits.npz') and sorted(v['beta'] for v in res['runs'].values()) == [0.5, 2.0]
+    out = json.loads((tmp_path / 'out.ipynb').read_text())
+    html = ''.join(''.join(o.get('data', {}).get('text/html', '')) for c in out['cells'] for o in c.get('outputs', []))
+    assert all(f'data-figure="{n}"' in html for n in ('latent-plane', 'latent-sliders', 'beta-reconstructions')) and html.count('"shape":[1,8,8]') == 3
+    np.savez(tmp_path / 'vectors.npz', x=np.random.default_rng(0).random((300, 5)).astype(np.float32))
+    r = run([str(BIN / 'papermill'), str(ROOT / 'nbs' / '07_latent.ipynb'), str(tmp_path / 'out2.ipynb'), '--cwd', str(ROOT),
+             '-p', 'dataset', str(tmp_path / 'vectors.npz'), *args])
+    assert r.returncode != 0 and 'chapter 7 looks at images' in r.stderr + r.stdout

@@ -89,7 +89,7 @@
                               'aria-roledescription': 'latent plane',
                               'aria-label': 'latent plane: move the pointer or use the arrow keys to choose z'}, wrap);
     var side = el('div', {'class': 'vaebook-col'}, wrap);
-    var out = digit(side, 'the decoded digit at the chosen z');
+    var out = digit(side, 'the decoded image at the chosen z', d.shape);
     var read = el('div', {'class': 'vaebook-readout', 'aria-live': 'polite'}, side);
     var key = el('div', {'class': 'vaebook-key', 'aria-label': 'colours of the digits'}, side);
     TAB10.forEach(function (c, i) {   // dark digits on the light colours, white on the dark ones: legible on each
@@ -131,7 +131,7 @@
   KINDS.sliders = function (root, fig) {
     var d = fig.data, z = d.starts[0].slice(), inputs = [];
     var wrap = el('div', {'class': 'vaebook-row'}, root);
-    var out = digit(el('div', {'class': 'vaebook-col'}, wrap), 'the decoded digit of the sliders\' z');
+    var out = digit(el('div', {'class': 'vaebook-col'}, wrap), 'the decoded image of the sliders\' z', d.shape);
     var col = el('div', {'class': 'vaebook-col vaebook-grow'}, wrap);
     var starts = el('div', {'class': 'vaebook-buttons', role: 'group', 'aria-label': 'start from the code of a test digit'}, col);
     el('span', {text: 'start from the code of test digit '}, starts);
