@@ -385,3 +385,47 @@ def test_figures_that_move(page, site, server, browser):
     assert not outside, f'{page} asked for {outside}'
     errors = [e for e in browser.get_log('browser') if e['level'] == 'SEVERE']
     assert not errors, errors
+
+
+def kind_example(kind):
+    "A small figure of `kind` from fresh networks (MNIST-sized grey, or colour for `choice`): its nets and data."
+    import base64, torch
+    import torch.nn.functional as F
+    from vaebook.interactive import export_mlp, weights_data
+    from vaebook.networks import mlp
+    from vaebook.vae import vae
+    torch.manual_seed(0)
+    if kind == 'weights':
+        x = (torch.rand(2, 784) < .2).float()
+        return weights_data({'a': vae(z_dim=3), 'b': vae(z_dim=3)}, x, ['one', 'two'], [1, 10, 100])
+    if kind == 'choice':   # colour images, the label appended to the code as the FSVAE's decoder takes it
+        dec = export_mlp(mlp([4 + 10, 16, 3 * 8 * 8]), out='sigmoid')
+        codes = torch.randn(3, 4)
+        return {'dec': dec}, {'title': 'label', 'shape': [3, 8, 8], 'images': [base64.b64encode(bytes(range(192))).decode()] * 3,
+                              'options': [{'label': str(y), 'net': 'dec', 'codes': torch.cat([codes, F.one_hot(torch.full((3,), y), 10).float()], 1).tolist()}
+                                          for y in range(3)]}
+    dec = export_mlp(mlp([2 if kind == 'plane' else 4, 16, 784]), out='sigmoid')
+    if kind == 'plane':
+        return {'dec': dec}, {'net': 'dec', 'extent': [0.025, 0.975], 'start': [0.5, 0.5], 'points': [[0.3, 0.4, 1]],
+                              'probit': torch.distributions.Normal(0., 1.).icdf(torch.linspace(0.025, 0.975, 401)).tolist()}
+    return {'dec': dec}, {'net': 'dec', 'range': [-3, 3], 'rates': [0.5, 2.0, 1.0, 0.1], 'start_names': ['a'], 'starts': [[0.1, -0.2, 0.3, 0.0]]}
+
+
+@pytest.mark.parametrize('kind', __import__('vaebook.interactive', fromlist=['KINDS']).KINDS)
+def test_every_kind_of_figure_moves(kind, browser, tmp_path):
+    """Each kind the runtime draws, on a page of its own with fresh networks (so no kind waits for a chapter that uses
+    it): the page computes what torch computes, and moving its control changes the picture."""
+    from vaebook.interactive import figure_script
+    nets, data = kind_example(kind)
+    page = tmp_path / 'figure.html'
+    page.write_text(f'<html><body><div class="vaebook-figure" data-figure="f"></div><script>{(ROOT / "book" / "_static" / "vaebook-figures.js").read_text()}</script>'
+                    f'<script>{figure_script("f", kind, nets, data)}</script></body></html>')
+    browser.get(page.as_uri())
+    fig = {'kind': kind, 'nets': nets, 'data': data}
+    before = browser.execute_script(FIGURE_STATE, 'f')
+    assert before, f'the {kind} figure was not drawn'
+    agrees_with_torch(before, fig)
+    move(browser, 'f', kind)
+    after = browser.execute_script(FIGURE_STATE, 'f')
+    assert after['pixels'] != before['pixels'], f'moving the control of the {kind} figure left its picture as it was'
+    agrees_with_torch(after, fig)
