@@ -329,6 +329,8 @@ def agrees_with_torch(state, fig):
         assert w['best'] == int(lw[:n].argmax()) and (torch.tensor(inputs[0]) - z[w['best']]).abs().max() < 1e-6, s
         assert abs(w['bound'] - (torch.logsumexp(lw[:n], 0) - math.log(n)).item()) < 1e-3, s
         assert abs(w['elbo'] - lw[:n].mean().item()) < 1e-3, s
+        running = torch.logcumsumexp(lw[:n], 0) - torch.arange(1, n + 1).log()   # log (1/j) sum_{i<=j} w_i
+        assert (torch.tensor(w['curve']) - running).abs().max() < 1e-3, s
         ess = 1 / (lw[:n].softmax(0) ** 2).sum().item()
         assert abs(w['ess'] - ess) < 1e-3 * ess, (w['ess'], ess)
     else:

@@ -44,10 +44,10 @@ def run_key(config: dict, vary=()):
 def _train_one(job) -> float:
     """Worker of `train_in_parallel`: train one run at the given number of threads, then score it with `iws` (if
     given) into its evaluation cache; its wall time in seconds."""
-    config, runs_dir, resume, ddir, threads, iws = job
+    config, runs_dir, resume, ddir, threads, iws, cross_device = job
     torch.set_num_threads(threads)
     t0 = time.time()
-    model, _, rd, _ = train_run(config, runs_dir, resume=resume, device='cpu', ddir=ddir)
+    model, _, rd, _ = train_run(config, runs_dir, resume=resume, device='cpu', ddir=ddir, cross_device=cross_device)
     if iws is not None:
         with run_lock(rd): evaluate_run(model, config, rd, ddir, iws)
     return time.time() - t0
@@ -65,7 +65,8 @@ def _work(configs, runs_dir, resume, scores) -> list[tuple[dict, dict | None]]:
         return iws is not None and it == c['iter_max'] and not scored(c, rd, iws)   # a finished run without resume is train_run's to refuse
     return [(c, iws) for c, iws in zip(configs, scores or [None] * len(configs)) if todo(c, iws)]
 
-def train_in_parallel(configs: list[dict], runs_dir='runs', resume=True, ddir=None, workers=2, scores: list | None = None) -> list[dict]:
+def train_in_parallel(configs: list[dict], runs_dir='runs', resume=True, ddir=None, workers=2, scores: list | None = None,
+                      cross_device: bool = False) -> list[dict]:
     """Train the unfinished runs of `configs` on the CPU, `workers` processes at a time, each with an equal share of
     the threads, and score each with its `scores` (a list beside `configs`) there too, so that the scoring, which for
     IWAE-5000 costs more than training, is as parallel; returns the configs it worked on. Errors (a busy run, a
@@ -73,7 +74,7 @@ def train_in_parallel(configs: list[dict], runs_dir='runs', resume=True, ddir=No
     work = _work(configs, runs_dir, resume, scores)
     if workers < 2 or len(work) < 2: return []
     n, runs = min(workers, len(work)), [c for c, _ in work]
-    jobs = [(c, str(project_path(runs_dir)), resume, ddir, max(1, torch.get_num_threads() // n), iws) for c, iws in work]
+    jobs = [(c, str(project_path(runs_dir)), resume, ddir, max(1, torch.get_num_threads() // n), iws, cross_device) for c, iws in work]
     from vaebook.experiment import _train_one   # the package's copy: a spawned worker imports it by name
     with multiprocessing.get_context('spawn').Pool(n) as pool:   # spawn: no copy of the parent's threads and locks
         for c, secs in zip(runs, pool.imap(_train_one, jobs)):
@@ -83,7 +84,7 @@ def train_in_parallel(configs: list[dict], runs_dir='runs', resume=True, ddir=No
 CLUSTER_TIMEOUT = '20s'   # how long to try to reach a scheduler before saying so
 
 def train_on_cluster(configs: list[dict], runs_dir='runs', resume=True, ddir=None, scheduler: str | None = None,
-                     threads: int = 1, scores: list | None = None) -> list[dict]:
+                     threads: int = 1, scores: list | None = None, cross_device: bool = False) -> list[dict]:
     """Train the unfinished runs of `configs` on the CPUs of the workers of the Dask scheduler at `scheduler` (e.g.
     'tcp://host:8786'), `threads` threads each, and score them there with their `scores`. The runs directory, which
     every worker must see at the same path, is the shared state: its locks, atomic writes and checkpoints make runs
@@ -99,7 +100,7 @@ def train_on_cluster(configs: list[dict], runs_dir='runs', resume=True, ddir=Non
                             'or leave the scheduler unset to train here') from None
     data = None if ddir is None else str(Path(ddir).resolve())   # else each worker's own VAEBOOK_DATA
     runs = [c for c, _ in work]
-    jobs = [(c, str(project_path(runs_dir).resolve()), resume, data, threads, iws) for c, iws in work]
+    jobs = [(c, str(project_path(runs_dir).resolve()), resume, data, threads, iws, cross_device) for c, iws in work]
     from vaebook.experiment import _train_one   # by the package's name: the workers import it
     from distributed import wait
     with client:
@@ -133,8 +134,8 @@ def run_experiment(configs: list[dict], runs_dir='runs', results=None, vary=(), 
         raise SettingsError(f"a cluster's workers train on their CPUs; with scheduler {scheduler}, run with device 'cpu' "
                             f"(not {device.type}), or train on this {device.type} without a scheduler")
     scores = [{'cs236': tuple(iws), 'test': tuple(iws) + tuple(test_iws) + (tuple(first_iws) if i == 0 else ())} for i in range(len(configs))]
-    if scheduler: train_on_cluster(configs, runs_dir, resume, ddir, scheduler, scores=scores)
-    elif device.type == 'cpu': train_in_parallel(configs, runs_dir, resume, ddir, workers, scores)
+    if scheduler: train_on_cluster(configs, runs_dir, resume, ddir, scheduler, scores=scores, cross_device=cross_device)
+    elif device.type == 'cpu': train_in_parallel(configs, runs_dir, resume, ddir, workers, scores, cross_device)
     elif workers > 1: log_run(f'workers={workers}: on {device.type} the runs train one at a time, on one device', workers=workers)
     exp = Experiment()
     for i, c in enumerate(configs):

@@ -113,13 +113,13 @@ def log_weights(fig: dict, image: int, model: int) -> tuple[torch.Tensor, torch.
 def weights_data(models: dict, x: torch.Tensor, names: list[str], iws: list[int], seed: int = 0, shape=(1, 28, 28)) -> tuple[dict, dict]:
     """The `nets` and `data` of a `weights` figure: `models` (label -> a VAE with the standard normal prior and Bernoulli
     pixels) on the binary images `x: (n, d)` of `shape` named `names`, a slider over `iws`, noise drawn with `seed`."""
-    z_dim = next(iter(models.values())).z_dim
-    zs, xs = torch.randn(5, z_dim), (torch.rand(3, x.shape[1]) < .5).float()
+    z_dim, g = next(iter(models.values())).z_dim, torch.Generator().manual_seed(seed)   # its own draws: the caller's random stream stays
+    zs, xs = torch.randn(5, z_dim, generator=g), (torch.rand(3, x.shape[1], generator=g) < .5).float()
     for label, m in models.items():   # what the page computes, asked of each model: the prior's density, the likelihood
         if m.z_dim != z_dim: raise ValueError(f'the models of a weights figure share z_dim; {label} has {m.z_dim}, not {z_dim}')
         with torch.no_grad():
             normal = -0.5 * (zs ** 2 + math.log(2 * math.pi)).sum(-1)
-            lg = torch.randn(3, x.shape[1])
+            lg = torch.randn(3, x.shape[1], generator=g)
             bern = (xs * lg - torch.nn.functional.softplus(lg)).sum(-1)
             if not (torch.allclose(m.prior.log_prob(zs), normal, atol=1e-4) and torch.allclose(m.likelihood.log_prob(xs, lg), bern, atol=1e-3)):
                 raise ValueError(f'{label}: the page knows the standard normal prior and Bernoulli pixels only')
@@ -127,7 +127,7 @@ def weights_data(models: dict, x: torch.Tensor, names: list[str], iws: list[int]
     for i, (label, m) in enumerate(models.items()):
         nets[f'enc{i}'], nets[f'dec{i}'] = export_mlp(m.enc.net), export_mlp(m.dec.net)
         mods.append({'label': label, 'enc': f'enc{i}', 'dec': f'dec{i}'})
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)   # the noise of the draws: the same whatever was checked above
     images = [base64.b64encode((xi.cpu() * 255).round().to(torch.uint8).numpy().tobytes()).decode('ascii') for xi in x]
     data = {'models': mods, 'images': images, 'image_names': list(names), 'z': z_dim, 'iws': list(iws), 'shape': list(shape),
             'eps': pack_floats(torch.randn(max(iws), z_dim, generator=g)), 'start': {'image': 0, 'model': 0, 'iw': min(len(iws) - 1, 3)}}

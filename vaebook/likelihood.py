@@ -51,6 +51,7 @@ def active_units(model: VAE, x: torch.Tensor, threshold: float = 0.01, batch: in
 def prior_variance(model: VAE, n: int = 100_000, seed: int = 0) -> torch.Tensor:
     """Each latent unit's variance under the model's prior, `(z_dim,)`, from `n` draws (any prior that samples; its
     relative standard error is about sqrt(2 / n) for a Gaussian, 0.5% at the default)."""
-    with torch.random.fork_rng():   # the chapter's own random stream is left where it was
+    dev = next(model.parameters()).device
+    with torch.random.fork_rng(device_type=dev.type if dev.type != 'cpu' else 'cuda'):   # the chapter's random stream is left as it was
         torch.manual_seed(seed)
-        return model.sample_z(n).double().var(0).cpu()
+        return model.sample_z(n).cpu().double().var(0)   # on the CPU: some GPUs (Apple's) have no float64

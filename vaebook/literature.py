@@ -19,7 +19,7 @@ __all__ = ['BURDA', 'TRAIN_IMAGES', 'PUBLISHED', 'PUBLISHED_ACTIVE', 'per_epoch'
 # %% ../nbs/09_literature.ipynb #c009
 BURDA = {'z': 50, 'width': 200, 'act': 'tanh', 'holdout': 400, 'eps': 1e-4, 'schedule': 'burda', 'lr': 1e-3}
 TRAIN_IMAGES = 60000 - BURDA['holdout']
-# Burda et al. (2016), table 1 (arXiv v3), MNIST, by (stochastic layers, k of the training bound; k = 1 is the VAE): test
+# Burda et al. (2016), table 1 (arXiv v3), MNIST, by (stochastic layers, iw of the training bound; iw = 1 is the VAE): test
 # NLL (nats) and active units (two layers: first + second), for the rows this chapter runs and its stretch goals
 PUBLISHED = {(1, 1): 86.76, (1, 5): 85.54, (1, 50): 84.78, (2, 1): 85.33, (2, 5): 83.89}
 PUBLISHED_ACTIVE = {(1, 1): '19', (1, 5): '22', (1, 50): '25', (2, 1): '16+5', (2, 5): '21+5'}

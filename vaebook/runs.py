@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from .data import eval_set, load_digits, load_mnist, validation_set, write_atomic, writable_dir
 from .owndata import own_test
-from .devices import check_device, get_device, made_on, set_rng_state
+from .devices import check_device, get_device, made_on, rng_state, set_rng_state
 from .training import (ENDLESS, stage_ends, CheckpointError, checkpoint_iteration,
                               load_checkpoint, run_lock, save_checkpoint, seed_everything, train)
 from .evaluation import IWS, accuracy, evaluate_nelbo, panel_keys, protocol_bounds
@@ -149,8 +149,8 @@ def _scoring(config: dict, iws: dict) -> tuple[dict, set]:
     if m == 'labelled': return {}, {'accuracy', 'accuracy_binarized'}
     if m != 'mnist': return {}, {'test/nelbo', 'test/kl', 'test/rec'}
     if config.get('dataset', 'mnist') != 'mnist':   # your own data (chapter 0a2): its test split; the CS236 subset is MNIST's
-        iws = {'test': tuple(sorted({k for ks in iws.values() for k in ks}))}
-    return iws, {k for proto, ks in iws.items() for k in panel_keys(proto, ks)}
+        iws = {'test': tuple(sorted({iw for ws in iws.values() for iw in ws}))}
+    return iws, {key for proto, ws in iws.items() for key in panel_keys(proto, ws)}
 
 def scored(config: dict, rd: Path, iws: dict | None = None) -> bool:
     "Whether the cache `rd/evaluation.json` already holds every metric `evaluate_run(..., iws)` returns for the finished run."
@@ -176,10 +176,19 @@ def evaluate_run(model, config: dict, rd: Path, ddir=None, iws: dict | None = No
     if data == 'mnist':
         out, own = have, config.get('dataset', 'mnist') != 'mnist'
         x = own_test(config['dataset'], ddir, config.get('binarize', 'dynamic')) if own else None
+        # one bound at a time, each kept as it comes (IWAE-5000 alone is many CPU-minutes to lose), with the random
+        # state after it: an evaluation interrupted and asked again continues from there, and draws what it would have
+        plan = rd / 'evaluation.plan.pt'
+        left = lambda: [key for proto, ks in iws.items() for key in [f'{proto}/nelbo'] + [f'{proto}/niwae_{iw}' for iw in ks] if key not in out]
+        if plan.exists():
+            p = torch.load(plan, weights_only=False)
+            if p['iteration'] == it and p['left'] == left(): set_rng_state(p['rng'])   # the same evaluation, resumed
         for proto, ks in iws.items():
-            for k in ks:   # one bound at a time, each kept as it comes: IWAE-5000 alone is many CPU-minutes to lose
-                if f'{proto}/niwae_{k}' not in out: keep(out := protocol_bounds(model, proto, (k,), ddir, out, x=x))
-            out = protocol_bounds(model, proto, ks, ddir, out, x=x)   # the ELBO's parts where `ks` is empty
+            for iw in [None, *ks]:   # None: the ELBO's parts, which the protocol's first bound computes anyway
+                if (f'{proto}/nelbo' if iw is None else f'{proto}/niwae_{iw}') in out: continue
+                out = protocol_bounds(model, proto, () if iw is None else (iw,), ddir, out, x=x)
+                keep(out); torch.save({'iteration': it, 'left': left(), 'rng': rng_state()}, plan)
+        plan.unlink(missing_ok=True)
     elif data == 'labelled':
         # the reference's protocol first: the 10,000 grey test images (pixels / 255); then the same images binarized once
         out = have if 'accuracy_binarized' in have else {

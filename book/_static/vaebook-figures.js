@@ -269,6 +269,7 @@
       var Y = function (v) { return curve.height - 18 - (v - lo) / (hi - lo) * (curve.height - 30); };
       gc.strokeStyle = '#d62728'; gc.lineWidth = 1.5; gc.beginPath();
       run_.forEach(function (v, j) { if (j) gc.lineTo(X(j), Y(v)); else gc.moveTo(X(j), Y(v)); }); gc.stroke();
+      if (n === 1) { gc.fillStyle = '#d62728'; gc.beginPath(); gc.arc(X(0), Y(run_[0]), 3, 0, 2 * Math.PI); gc.fill(); }   // one draw: a point
       gc.fillStyle = '#333'; gc.fillText(hi.toFixed(1), 0, 16); gc.fillText(lo.toFixed(1), 0, curve.height - 18);
       gc.fillText('1', 28, curve.height - 5); gc.fillText(String(n), curve.width - 8 - 6 * String(n).length, curve.height - 5);
       gc.strokeStyle = '#7f7f7f'; gc.setLineDash([4, 3]); gc.lineWidth = 1; gc.beginPath();
@@ -276,8 +277,10 @@
       gc.fillStyle = '#7f7f7f'; gc.fillText('ELBO (mean log w)', 36, Math.min(curve.height - 22, Y(elbo) + 12));
       paint(xc, xs[cur.image]);
       show(root, fig, [{net: d.models[cur.model].dec, input: all.z[best], canvas: top, sigmoid: true}], {image: cur.image, model: cur.model, iw: n});
-      root.vaebookWeights = {logw: lw, ess: ess, bound: bound, best: best, elbo: elbo};
-      read.textContent = 'log p(x) ≥ ' + bound.toFixed(2) + ' nats with iw = ' + n + ' (ELBO estimate ' + elbo.toFixed(2) + '); ESS = ' +
+      root.vaebookWeights = {logw: lw, ess: ess, bound: bound, best: best, elbo: elbo, curve: run_};
+      // one draw of the bound: its expectation is below log p(x), a single estimate need not be
+      read.textContent = 'the iw-sample bound on log p(x), estimated from these draws: ' + bound.toFixed(2) + ' nats (iw = ' + n +
+                         '; the ELBO estimated from the same draws: ' + elbo.toFixed(2) + '); ESS = ' +
                          ess.toFixed(1) + ' of ' + n + '; the heaviest draw carries ' + (100 * wn[best]).toFixed(0) + '%';
     }
     draw();
