@@ -180,6 +180,23 @@ def test_failed_chapter_leaves_the_book(tmp_path):
     assert (ROOT / 'book' / '01_vae.ipynb').read_bytes() == before
 
 
+def test_a_chapter_that_runs_is_prepared_for_the_site(tmp_path):
+    "run_chapter moves a chapter into book/ already prepared (run_chapter then prepare_for_book changes no byte)."
+    import nbformat, shutil
+    from vaebook.book import prepare_for_book, run_chapter
+    (tmp_path / 'nbs').mkdir(); (tmp_path / 'book').mkdir(); (tmp_path / 'settings.ini').touch()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('x = 1', metadata={'tags': ['parameters']}),
+                                         nbformat.v4.new_code_cell('#| hide\nassert x == 2'),
+                                         nbformat.v4.new_code_cell('print(x)')],
+                                  metadata={'kernelspec': {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}})
+    nbformat.write(nb, tmp_path / 'nbs' / 'demo.ipynb')
+    assert run_chapter(tmp_path, 'demo', ['-p', 'x', '2']) == 0
+    out = tmp_path / 'book' / 'demo.ipynb'
+    shutil.copy(out, tmp_path / 'again.ipynb'); prepare_for_book(tmp_path / 'again.ipynb')
+    assert (tmp_path / 'again.ipynb').read_bytes() == out.read_bytes()
+    assert not any('#| hide' in ''.join(c['source']) for c in nbformat.read(out, as_version=4).cells)   # the hidden test is gone
+
+
 def test_ctrl_c_leaves_the_book(monkeypatch, capsys):
     import vaebook.book as vb
     before = (ROOT / 'book' / '02_gmvae.ipynb').read_bytes()

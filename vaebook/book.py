@@ -50,7 +50,7 @@ def chapter_params(ch: str, device: str = 'auto', quick: bool = False, root=None
 
 def run_chapter(root: Path, ch: str, params: list[str], env: dict | None = None, dest: Path | None = None) -> int:
     """Execute chapter `ch` into a temporary copy; move it, and the data files of its figures that move (chapter 0j),
-    into `dest` (`book/`) only if it ran through. Returns papermill's code."""
+    into `dest` (`book/`), prepared for the site, only if it ran through. Returns papermill's code."""
     out = (dest or root / 'book') / f'{ch}.ipynb'
     tmp = root / 'runs' / 'book-execution' / f'{ch}.ipynb'   # same file system as book/, so the move is a rename
     stage = tmp.with_name(f'{ch}-figures')   # where its figures' data wait meanwhile (FIGURE_STAGE)
@@ -64,7 +64,10 @@ def run_chapter(root: Path, ch: str, params: list[str], env: dict | None = None,
         except subprocess.TimeoutExpired: p.kill(); p.wait()
         raise
     if r == 0:
-        for f in stage.iterdir(): (out.parent / '_static' / 'figures').mkdir(parents=True, exist_ok=True); os.replace(f, out.parent / '_static' / 'figures' / f.name)
+        figures = out.parent / '_static' / 'figures'
+        if any(stage.iterdir()): figures.mkdir(parents=True, exist_ok=True)
+        for f in stage.iterdir(): os.replace(f, figures / f.name)
+        prepare_for_book(tmp)   # as the site build would: a copy in book/ is final even if a later chapter fails
         os.replace(tmp, out)
     return r
 
