@@ -160,6 +160,7 @@
       b.addEventListener('click', function () { cur = i; draw(); });
       return b;
     });
+    el('div', {'class': 'vaebook-key-text', text: 'each pair: the test image above, ' + (d.output_name || 'its reconstruction') + ' below'}, root);
     var rows = el('div', {'class': 'vaebook-strip'}, root);
     d.images.forEach(function (img, i) {
       var cell = el('div', {'class': 'vaebook-col'}, rows);
