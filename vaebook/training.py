@@ -136,9 +136,10 @@ def train(model: torch.nn.Module, batches: Callable[[int], object], run_dir: str
           iter_max: int = 20000, iter_save: int | None = None, lr: float = 1e-3, config: dict | None = None,
           schedule: str = 'constant', device: str | torch.device = 'cpu', resume: bool = True,
           log_every: int = 50, progress: bool = True, monitor: Callable | None = None, monitor_every: int = 1000,
-          eps: float = 1e-8, keep: tuple = (), cross_device: bool = False) -> list[dict]:
+          eps: float = 1e-8, keep: tuple = (), cross_device: bool = False, save_every_s: float = 900.0) -> list[dict]:
     """Train `model` on `batches(i)` (a tensor or a tuple of `model.loss`'s arguments) for `iter_max` iterations.
-    Checkpoints go to `run_dir/checkpoint.pt` every `iter_save` iterations, at the end and on a stop signal; metrics to
+    Checkpoints go to `run_dir/checkpoint.pt` every `iter_save` iterations, every `save_every_s` seconds of training,
+    at the end and on a stop signal; metrics to
     `run_dir/metrics.jsonl`, with `monitor(model)`'s dict every `monitor_every` iterations, and `seconds`, the
     wall-clock time the run has trained so far (across resumes), and `cpu_seconds`, this process's CPU time likewise.
     At each iteration of `keep` a copy of the checkpoint stays as `run_dir/checkpoint_<iteration>.pt`. `eps` is
@@ -174,6 +175,7 @@ def train(model: torch.nn.Module, batches: Callable[[int], object], run_dir: str
         write_atomic(log, ''.join(json.dumps(h) + '\n' for h in history))
 
         t0, c0 = time.perf_counter(), time.process_time()
+        last_save = t0
         seconds = lambda: None if spent is None else round(spent + time.perf_counter() - t0, 3)
         cpu_seconds = lambda: None if cpu_spent is None else round(cpu_spent + time.process_time() - c0, 3)
         # where the run has trained, every device kind, thread count, torch version and GPU it has seen (chapter 0a1)
@@ -229,7 +231,10 @@ def train(model: torch.nn.Module, batches: Callable[[int], object], run_dir: str
                         history.append(row); flog.write(json.dumps(row) + '\n'); flog.flush()
                         bar.set_postfix(loss=f'{row["loss"]:.2f}', refresh=False)
                     bar.update(1)
-                    if i % iter_save == 0 or i == iter_max or stop or i in keep: check(i); save(i); start = i
+                    # the clock too: a slow recipe (the 50-sample bound) would otherwise go hours between checkpoints,
+                    # and a checkpoint at any iteration resumes to the same weights (tested above)
+                    due = i % iter_save == 0 or time.perf_counter() - last_save >= save_every_s
+                    if due or i == iter_max or stop or i in keep: check(i); save(i); start = i; last_save = time.perf_counter()
             if stop: raise Interrupted(stop[0], start)
         finally:
             bar.close()
