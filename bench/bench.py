@@ -10,7 +10,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 import baseline
-from vaebook.data import data_dir, eval_set, _mnist_root, Batches, cs236_subset, labelled_batches, load_digits, mnist_batches
+from vaebook.data import data_dir, eval_set, _mnist_root, Batches, cs236_subset, labelled_batches, mnist_batches
+from vaebook.colour import load_digits
 from vaebook.training import train, seed_everything
 from vaebook.evaluation import evaluate_niwae
 from vaebook.vae import vae

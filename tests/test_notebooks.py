@@ -10,7 +10,7 @@ from vaebook.experiment import SHARED
 PAPERMILL = str(BIN / 'papermill')
 
 
-DATA_NOTEBOOKS = r'^(00a|00f2|00f|00h|04)_'   # the notebooks whose inline tests read MNIST
+DATA_NOTEBOOKS = r'^(00a|00a3|00f2|00f|00h|04)_'   # the notebooks whose inline tests read MNIST
 
 
 def test_nbdev_test_without_mnist(tmp_path):

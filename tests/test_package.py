@@ -13,7 +13,7 @@ def test_static_check():
 SMOKE = """
 import torch
 from vaebook.registry import MODELS, make_model, run_config
-from vaebook.data import DATASETS
+from vaebook.colour import DATASETS
 torch.manual_seed(0)
 x = torch.bernoulli(torch.rand(3, 784))
 xc, y = torch.rand(3, 3072), torch.tensor([0, 4, 9])

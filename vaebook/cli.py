@@ -5,7 +5,8 @@
 # %% ../nbs/00h_cli.ipynb #c003
 from __future__ import annotations
 import argparse, math, signal, sys
-from .data import DATASETS, DataError
+from .colour import DATASETS
+from .data import DataError
 from .training import (CheckpointError, Interrupted, RunBusy, SCHEDULES, STOP_SIGNALS, TrainingDiverged,
                               checkpoint_iteration, run_lock)
 from .devices import DEVICES, get_device
@@ -149,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if a.train:
             model, _, _, before = train_run(config, a.runs_dir, resume=a.resume, overwrite=a.overwrite, device=device,
-                                            ddir=a.data_dir, iter_save=a.iter_save, progress=True, cross_device=a.cross_device)
+                                            ddir=a.data_dir, iter_save=a.iter_save, cross_device=a.cross_device,
+                                            progress=sys.stderr.isatty())   # a bar for a terminal; none in a log file or notebook
             done = 'reused the finished run' if before == a.iter_max else f'trained {a.model} for {a.iter_max} iterations'
             print(f'{done}; checkpoint {ckpt}')
         else: model = load_run(config, a.runs_dir, device, cross_device=a.cross_device)

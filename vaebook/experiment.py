@@ -216,7 +216,6 @@ def by_schedule(ctx: Chapter, model: str, **shape) -> dict:
     schedule, `<model>_<schedule>.json` for another. Schedule -> `Experiment`."""
     exps = {}
     for schedule in ctx['schedules']:
-        print(f'--- schedule {schedule}')
         first = [5000] if ctx['niwae_5000'] and schedule == 'constant' else []
         configs = [run_config(model, **shape, schedule=schedule, iter_max=ctx['iter_max'], seed=s) for s in ctx['seeds']]
         exps[schedule] = ctx.run(configs, f'{model}.json' if schedule == 'constant' else f'{model}_{schedule}.json',

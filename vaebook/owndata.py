@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import torch
-from .data import DATASETS, Batches, DataError, binarize, binarize_static, cache_dir, data_dir
+from .colour import DATASETS
+from .data import Batches, DataError, binarize, binarize_static, cache_dir, data_dir
 
 # %% auto #0
 __all__ = ['TORCHVISION', 'BINARIZE', 'SPLIT_SEED', 'TEST_SHARE', 'as_images', 'as_labels', 'Images', 'is_own', 'read_npz',

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Callable
 import torch
 from .networks import ACTIVATIONS
-from .data import DATASETS, Batches, labelled_batches, load_digits, mnist_batches
+from .colour import DATASETS, load_digits
+from .data import Batches, labelled_batches, mnist_batches
 from .devices import DEVICES
 from .training import SCHEDULES, check_seed
 from .owndata import BINARIZE, data_label, input_size, is_own, own_batches

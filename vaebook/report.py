@@ -4,17 +4,16 @@
 
 # %% ../nbs/00g_report.ipynb #c002
 from __future__ import annotations
-import json, math
+import json
 from pathlib import Path
 import numpy as np
-import torch
 from .registry import MODELS
 from .records import frame, select, stat, table
 
 # %% auto #0
 __all__ = ['REFERENCE', 'LITERATURE', 'RECIPES', 'LABELS_LITERATURE', 'FAMILIES', 'fmt', 'bound_name', 'glue', 'verdicts',
-           'verdict', 'metrics_table', 'plot_curves', 'show_grid', 'recipe_name', 'load_frame', 'best_recipes',
-           'headline_markdown', 'run_costs', 'total_cost', 'times_markdown', 'chapter_box']
+           'verdict', 'metrics_table', 'recipe_name', 'load_frame', 'best_recipes', 'headline_markdown', 'run_costs',
+           'total_cost', 'times_markdown', 'chapter_box']
 
 # %% ../nbs/00g_report.ipynb #c005
 REFERENCE = {
@@ -77,36 +76,6 @@ def metrics_table(df, reference: dict | None = None):
         row['CS236 subset (100)' if split == 'cs236' else 'full test set (10,000)'] = fmt(s.to_dict())
     return pd.DataFrame(rows).T
 
-def plot_curves(curves: dict, title: str, keys=('nelbo', 'kl', 'rec'), smooth: int = 20):
-    "Training curves (a running mean over `smooth` logged points) of each seed, one panel per key."
-    import matplotlib.pyplot as plt
-    fig, axs = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3.2))
-    for ax, k in zip(np.atleast_1d(axs), keys):
-        for seed, h in curves.items():
-            it, v = np.array([r['iteration'] for r in h]), np.array([r[k] for r in h])
-            w = min(smooth, len(v))
-            ax.plot(it[w - 1:], np.convolve(v, np.ones(w) / w, 'valid'), lw=1, label=f'seed {seed}')
-        ax.set_xscale('log')  # the first thousand iterations would otherwise flatten the rest
-        ax.set_xlabel('iteration (log scale)'); ax.set_ylabel(f'{k} (nats)'); ax.set_title(k); ax.grid(alpha=.3)
-    np.atleast_1d(axs)[0].legend()
-    fig.suptitle(title); fig.tight_layout()
-    return fig
-
-def show_grid(images: torch.Tensor, title: str, nrow: int = 20, shape=(1, 28, 28), row_labels=None):
-    "Show `images: (n, prod(shape))` in [0, 1] as a grid with `nrow` images per row."
-    import matplotlib.pyplot as plt
-    from torchvision.utils import make_grid
-    g = make_grid(images.detach().cpu().reshape(-1, *shape).clamp(0, 1), nrow=nrow, padding=2, pad_value=1)
-    n_rows = math.ceil(len(images) / nrow)
-    fig, ax = plt.subplots(figsize=(nrow * 0.5, n_rows * 0.5 + 0.6))
-    ax.imshow(g.permute(1, 2, 0).numpy(), interpolation='nearest')
-    ax.set_title(title); ax.set_xticks([])
-    if row_labels is None: ax.set_yticks([])
-    else:
-        step = g.shape[1] / n_rows
-        ax.set_yticks([step * (i + .5) for i in range(n_rows)], row_labels)
-    fig.tight_layout()
-    return fig
 
 # %% ../nbs/00g_report.ipynb #c014
 FAMILIES = {fam: tuple(m for m, spec in MODELS.items() if spec.family == fam) for fam in ('vae', 'gmvae')}   # headline row -> its models

@@ -7,7 +7,8 @@ from __future__ import annotations
 import json, os, re, time
 from pathlib import Path
 import torch
-from .data import eval_set, load_digits, load_mnist, validation_set, write_atomic, writable_dir
+from .colour import load_digits
+from .data import eval_set, load_mnist, validation_set, write_atomic, writable_dir
 from .owndata import own_test
 from .devices import check_device, get_device, made_on, rng_state, set_rng_state
 from .training import (ENDLESS, stage_ends, CheckpointError, checkpoint_iteration,
