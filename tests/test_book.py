@@ -115,57 +115,65 @@ def browser(tmp_path_factory):
 
 
 PAGES = [f'{p}.html' for p in toc_pages()]
+CHAPTER_PAGES = [p for p in PAGES if re.match(r'book/0[1-9]_', p)]   # the numbered chapters
+WIDTHS = (1400, 420)   # a desktop and a phone
+
+
+LOADED_JS = """const done = arguments[arguments.length - 1], cites = arguments[0], t0 = Date.now();
+Promise.all(Array.from(document.images).map(i => i.complete ? 0 : new Promise(r => { i.onload = i.onerror = r; })))
+  .then(() => (window.MathJax && MathJax.startup) ? MathJax.startup.promise : 0)
+  .then(() => new Promise(r => setTimeout(r, 100)))
+  .then(() => {   // a chapter's citations: the theme's scripts may still be rearranging the page, so look for up to 5 s
+    const look = () => (!cites || document.querySelector('a[href*="references.html#"]') || Date.now() - t0 > 5000) ? done(1) : setTimeout(look, 100);
+    look(); });"""
+
+VIEWS = {}
+
+
+def view(browser, server, page, width):
+    """What the checks below read of `page` at `width` px, from one load of it (every image loaded, MathJax done): the
+    page's console errors and each of `CHECKS`' answers. Loading each page once per width, not once per check, is
+    most of the browser tests' time saved."""
+    if (page, width) not in VIEWS:
+        browser.set_window_size(width, 1600)
+        try:
+            browser.get_log('browser')   # drained: what earlier pages logged is theirs
+            browser.get(f'{server}/{page}')
+            browser.execute_async_script(LOADED_JS, page in CHAPTER_PAGES)
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            browser.save_screenshot(str(SHOTS / f"{page.replace('/', '_').replace('.html', '')}_{width}.png"))
+            seen = {name: browser.execute_script(js) for name, js in CHECKS.items()}
+            seen['errors'] = [e for e in browser.get_log('browser') if e['level'] == 'SEVERE']
+        finally:
+            browser.set_window_size(1280, 1600)
+        VIEWS[(page, width)] = seen
+    return VIEWS[(page, width)]
 
 
 @pytest.mark.parametrize('page', PAGES)
 def test_page_in_browser(page, server, browser):
-    url = f'{server}/{page}'
-    browser.get(url)
-    browser.execute_async_script(  # wait for every image, then for MathJax to finish typesetting
-        "const done = arguments[arguments.length - 1];"
-        "Promise.all(Array.from(document.images).map(i => i.complete ? 0 : new Promise(r => { i.onload = i.onerror = r; })))"
-        ".then(() => (window.MathJax && MathJax.startup) ? MathJax.startup.promise : 0).then(() => done(1));")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    browser.save_screenshot(str(SHOTS / (page.replace('/', '_').replace('.html', '.png'))))
-    broken = browser.execute_script("return Array.from(document.images).filter(i => !(i.naturalWidth > 0)).map(i => i.src)")
-    assert not broken, f'images that did not load: {broken}'
-    errors = [e for e in browser.get_log('browser') if e['level'] == 'SEVERE']
-    assert not errors, errors
-    links = browser.execute_script("return Array.from(document.querySelectorAll('a[href]')).map(a => a.href)")
-    for link in {l.split('#')[0] for l in links if l.startswith(server)}:
+    seen = view(browser, server, page, WIDTHS[0])
+    assert not seen['broken'], f"images that did not load: {seen['broken']}"
+    assert not seen['errors'], seen['errors']
+    for link in {l.split('#')[0] for l in seen['links'] if l.startswith(server)}:
         with urllib.request.urlopen(link) as r: assert r.status == 200, link
     if page == 'book/intro.html':
-        table = browser.execute_script("return Array.from(document.querySelectorAll('table')).map(t => t.innerText).join('\\n')")
-        assert 'NELBO' in table and re.search(r'\d+\.\d\d ± \d+\.\d\d', table), table
+        assert 'NELBO' in seen['tables'] and re.search(r'\d+\.\d\d ± \d+\.\d\d', seen['tables']), seen['tables']
     if re.match(r'book/0\d_', page):
-        assert browser.execute_script("return document.querySelectorAll('mjx-container').length") > 0, 'no rendered math'
+        assert seen['maths'] > 0, 'no rendered math'
 
 
 def test_no_page_overflows(server, browser):
     for page in PAGES:
-        browser.get(f'{server}/{page}')
-        wide = browser.execute_script(
-            "return Array.from(document.querySelectorAll('article table, article img')).filter(e => {"
-            " const p = e.closest('.cell_output, .table-wrapper, .output, article'); "
-            " return e.getBoundingClientRect().width > document.querySelector('article').getBoundingClientRect().width + 2; }).length")
+        wide = view(browser, server, page, WIDTHS[0])['wide']
         assert wide == 0, f'{page}: {wide} tables or images wider than the text column'
 
 
 def test_figures_legible_on_a_phone(server, browser):
     "At 420 px a figure keeps its printed size (labels stay about 14 px high) and scrolls inside its own box."
-    browser.set_window_size(420, 1600)
-    try:
-        for page in CHAPTER_PAGES:
-            browser.get(f'{server}/{page}')
-            browser.execute_async_script(
-                "const done = arguments[arguments.length - 1];"
-                "Promise.all(Array.from(document.images).map(i => i.complete ? 0 : new Promise(r => { i.onload = i.onerror = r; }))).then(() => done(1));")
-            shrunk = browser.execute_script(
-                "return Array.from(document.querySelectorAll('.cell_output img')).filter(i => i.width < 0.95 * i.naturalWidth)"
-                ".map(i => `${i.width} of ${i.naturalWidth} px: ${i.src.slice(-20)}`)")
-            assert not shrunk, f'{page}: figures shrunk on a phone: {shrunk}'
-    finally:
-        browser.set_window_size(1280, 1600)
+    for page in CHAPTER_PAGES:
+        shrunk = view(browser, server, page, 420)['shrunk']
+        assert not shrunk, f'{page}: figures shrunk on a phone: {shrunk}'
 
 
 def test_failed_chapter_leaves_the_book(tmp_path):
@@ -207,9 +215,6 @@ def test_ctrl_c_leaves_the_book(monkeypatch, capsys):
     assert (ROOT / 'book' / '02_gmvae.ipynb').read_bytes() == before
 
 
-CHAPTER_PAGES = [p for p in PAGES if re.match(r'book/0[1-9]_', p)]   # the numbered chapters
-
-
 CLIPPED_JS = """
 const wide = window.innerWidth >= 1000, out = [];
 const scrollBox = e => ['auto', 'scroll'].includes(getComputedStyle(e).overflowX);
@@ -231,42 +236,28 @@ if (document.documentElement.scrollWidth > window.innerWidth + 1) out.push(`the 
 return out;"""
 
 
-@pytest.mark.parametrize('width,page', [(w, p) for w in (1400, 420) for p in PAGES])
+@pytest.mark.parametrize('width,page', [(w, p) for w in WIDTHS for p in PAGES])
 def test_nothing_is_clipped(page, width, server, browser):
     "At 1400 px nothing overflows its box at all; at 420 px (a phone) only scroll boxes (tables, equations) do, and the page never scrolls sideways."
-    browser.set_window_size(width, 1600)
-    try:
-        browser.get(f'{server}/{page}')
-        browser.execute_async_script("const done = arguments[arguments.length - 1];"
-                                     "((window.MathJax && MathJax.startup) ? MathJax.startup.promise : Promise.resolve()).then(() => done(1));")
-        browser.save_screenshot(str(SHOTS / f"{page.replace('/', '_').replace('.html', '')}_{width}.png"))
-        clipped = browser.execute_script(CLIPPED_JS)
-    finally:
-        browser.set_window_size(1280, 1600)
+    clipped = view(browser, server, page, width)['clipped']
     assert not clipped, f'{page} at {width} px:\n' + '\n'.join(clipped)
+
+
+RAW_TEXT_JS = ("const a = document.querySelector('article').cloneNode(true);"
+               "a.querySelectorAll('pre, code, mjx-container, script, style').forEach(e => e.remove()); return a.innerText;")
 
 
 @pytest.mark.parametrize('page', PAGES)
 def test_no_raw_tex(page, server, browser):
     "Every formula is typeset: no TeX source is left in the text a reader sees (code cells aside)."
-    browser.get(f'{server}/{page}')
-    browser.execute_async_script("const done = arguments[arguments.length - 1];"
-                                 "((window.MathJax && MathJax.startup) ? MathJax.startup.promise : Promise.resolve()).then(() => done(1));")
-    text = browser.execute_script(
-        "const a = document.querySelector('article').cloneNode(true);"
-        "a.querySelectorAll('pre, code, mjx-container, script, style').forEach(e => e.remove()); return a.innerText;")
-    raw = re.findall(r'.{0,30}(?:\\[a-zA-Z]+\{|\\(?:mathcal|frac|sim|mid|theta|phi)\b|\$\$).{0,30}', text)
+    raw = re.findall(r'.{0,30}(?:\\[a-zA-Z]+\{|\\(?:mathcal|frac|sim|mid|theta|phi)\b|\$\$).{0,30}', view(browser, server, page, WIDTHS[0])['text'])
     assert not raw, f'{page}: {raw[:5]}'
 
 
 @pytest.mark.parametrize('page', CHAPTER_PAGES)
 def test_chapters_cite_their_sources(page, server, browser):
     "Each numbered chapter cites the work it builds on, and every citation lands on an entry of the references page."
-    browser.get(f'{server}/{page}')
-    links = browser.execute_async_script(   # the theme's scripts may still be rearranging the page: look for up to 5 s
-        "const done = arguments[arguments.length - 1], t0 = Date.now();"
-        "const look = () => { const l = Array.from(document.querySelectorAll('a[href*=\"references.html#\"]')).map(a => a.href);"
-        " if (l.length || Date.now() - t0 > 5000) done(l); else setTimeout(look, 100); }; look();")
+    links = view(browser, server, page, WIDTHS[0])['cites']
     assert links, f'{page} cites nothing'
     # the served file's ids, not the browser's: reading them right after a navigation raced with the load on a busy machine
     ids = set(re.findall(r'\bid="([^"]+)"', urllib.request.urlopen(f'{server}/book/references.html').read().decode()))
@@ -291,15 +282,24 @@ return Array.from(document.querySelectorAll('article mjx-container:not([display=
 @pytest.mark.parametrize('page', PAGES)
 def test_inline_maths_whole_on_a_phone(page, server, browser):
     "At 420 px an inline formula fits its line, or is a scroll box because it is wider than its line, with its sub- and superscripts inside the box."
-    browser.set_window_size(420, 1600)
-    try:
-        browser.get(f'{server}/{page}')
-        browser.execute_async_script("const done = arguments[arguments.length - 1];"
-                                     "((window.MathJax && MathJax.startup) ? MathJax.startup.promise : Promise.resolve()).then(() => setTimeout(() => done(1), 100));")
-        cut = browser.execute_script(INLINE_MATH_JS)
-    finally:
-        browser.set_window_size(1280, 1600)
+    cut = view(browser, server, page, 420)['inline']
     assert not cut, f'{page} at 420 px:\n' + '\n'.join(cut)
+
+
+CHECKS = {   # what `view` asks of each loaded page
+    'broken': "return Array.from(document.images).filter(i => !(i.naturalWidth > 0)).map(i => i.src)",
+    'links': "return Array.from(document.querySelectorAll('a[href]')).map(a => a.href)",
+    'tables': "return Array.from(document.querySelectorAll('table')).map(t => t.innerText).join('\\n')",
+    'maths': "return document.querySelectorAll('mjx-container').length",
+    'wide': ("return Array.from(document.querySelectorAll('article table, article img')).filter(e => "
+             "e.getBoundingClientRect().width > document.querySelector('article').getBoundingClientRect().width + 2).length"),
+    'shrunk': ("return Array.from(document.querySelectorAll('.cell_output img')).filter(i => i.width < 0.95 * i.naturalWidth)"
+               ".map(i => `${i.width} of ${i.naturalWidth} px: ${i.src.slice(-20)}`)"),
+    'clipped': CLIPPED_JS,
+    'text': RAW_TEXT_JS,
+    'cites': "return Array.from(document.querySelectorAll('a[href*=\"references.html#\"]')).map(a => a.href)",
+    'inline': INLINE_MATH_JS,
+}
 
 
 def figure_pages(where):
