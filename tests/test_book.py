@@ -132,17 +132,17 @@ VIEWS = {}
 
 def view(browser, server, page, width):
     """What the checks below read of `page` at `width` px, from one load of it (every image loaded, MathJax done): the
-    page's console errors and each of `CHECKS`' answers. Loading each page once per width, not once per check, is
+    page's console errors and the answers of `CHECKS[width]`. Loading each page once per width, not once per check, is
     most of the browser tests' time saved."""
     if (page, width) not in VIEWS:
         browser.set_window_size(width, 1600)
         try:
             browser.get_log('browser')   # drained: what earlier pages logged is theirs
             browser.get(f'{server}/{page}')
-            browser.execute_async_script(LOADED_JS, page in CHAPTER_PAGES)
+            browser.execute_async_script(LOADED_JS, width == WIDTHS[0] and page in CHAPTER_PAGES)   # citations are read at 1400 px
             SHOTS.mkdir(parents=True, exist_ok=True)
             browser.save_screenshot(str(SHOTS / f"{page.replace('/', '_').replace('.html', '')}_{width}.png"))
-            seen = {name: browser.execute_script(js) for name, js in CHECKS.items()}
+            seen = {name: browser.execute_script(js) for name, js in CHECKS[width].items()}
             seen['errors'] = [e for e in browser.get_log('browser') if e['level'] == 'SEVERE']
         finally:
             browser.set_window_size(1280, 1600)
@@ -286,19 +286,20 @@ def test_inline_maths_whole_on_a_phone(page, server, browser):
     assert not cut, f'{page} at 420 px:\n' + '\n'.join(cut)
 
 
-CHECKS = {   # what `view` asks of each loaded page
-    'broken': "return Array.from(document.images).filter(i => !(i.naturalWidth > 0)).map(i => i.src)",
-    'links': "return Array.from(document.querySelectorAll('a[href]')).map(a => a.href)",
-    'tables': "return Array.from(document.querySelectorAll('table')).map(t => t.innerText).join('\\n')",
-    'maths': "return document.querySelectorAll('mjx-container').length",
-    'wide': ("return Array.from(document.querySelectorAll('article table, article img')).filter(e => "
-             "e.getBoundingClientRect().width > document.querySelector('article').getBoundingClientRect().width + 2).length"),
-    'shrunk': ("return Array.from(document.querySelectorAll('.cell_output img')).filter(i => i.width < 0.95 * i.naturalWidth)"
-               ".map(i => `${i.width} of ${i.naturalWidth} px: ${i.src.slice(-20)}`)"),
-    'clipped': CLIPPED_JS,
-    'text': RAW_TEXT_JS,
-    'cites': "return Array.from(document.querySelectorAll('a[href*=\"references.html#\"]')).map(a => a.href)",
-    'inline': INLINE_MATH_JS,
+CHECKS = {   # what `view` asks of a page loaded at each width: only what that width's tests read
+    1400: {'broken': "return Array.from(document.images).filter(i => !(i.naturalWidth > 0)).map(i => i.src)",
+           'links': "return Array.from(document.querySelectorAll('a[href]')).map(a => a.href)",
+           'tables': "return Array.from(document.querySelectorAll('table')).map(t => t.innerText).join('\\n')",
+           'maths': "return document.querySelectorAll('mjx-container').length",
+           'wide': ("return Array.from(document.querySelectorAll('article table, article img')).filter(e => "
+                    "e.getBoundingClientRect().width > document.querySelector('article').getBoundingClientRect().width + 2).length"),
+           'clipped': CLIPPED_JS,
+           'text': RAW_TEXT_JS,
+           'cites': "return Array.from(document.querySelectorAll('a[href*=\"references.html#\"]')).map(a => a.href)"},
+    420: {'shrunk': ("return Array.from(document.querySelectorAll('.cell_output img')).filter(i => i.width < 0.95 * i.naturalWidth)"
+                     ".map(i => `${i.width} of ${i.naturalWidth} px: ${i.src.slice(-20)}`)"),
+          'clipped': CLIPPED_JS,
+          'inline': INLINE_MATH_JS},
 }
 
 
