@@ -12,7 +12,7 @@ from .data import writable_dir
 from .devices import get_device
 from .training import checkpoint_iteration, run_lock
 from .evaluation import IWS
-from .registry import DEFAULTS, MODELS, RULES, SettingsError, check_like, run_config, run_name
+from .registry import DEFAULTS, MODELS, RULES, SettingsError, check_like, effort, run_config, run_name
 from .runs import check_fits, evaluate_run, scored, log_run, project_path, run_cpu_minutes, run_dir, run_provenance, train_run
 from .records import check_record, frame, write_results
 
@@ -58,12 +58,13 @@ def unfinished(configs: list[dict], runs_dir='runs', resume=True, scores: list |
     return [c for c, _ in _work(configs, runs_dir, resume, scores)]
 
 def _work(configs, runs_dir, resume, scores) -> list[tuple[dict, dict | None]]:
-    "`unfinished`'s runs, each with its scores."
+    "`unfinished`'s runs, each with its scores, the costliest first (`effort`): a pool then ends on short runs, not on a long one alone."
     def todo(c, iws):
         rd = run_dir(c, runs_dir); it = checkpoint_iteration(rd / 'checkpoint.pt')
         if it is None or (resume and it < c['iter_max']): return True
         return iws is not None and it == c['iter_max'] and not scored(c, rd, iws)   # a finished run without resume is train_run's to refuse
-    return [(c, iws) for c, iws in zip(configs, scores or [None] * len(configs)) if todo(c, iws)]
+    work = [(c, iws) for c, iws in zip(configs, scores or [None] * len(configs)) if todo(c, iws)]
+    return sorted(work, key=lambda w: -effort(w[0]))   # stable: runs of equal cost keep the chapter's order
 
 def train_in_parallel(configs: list[dict], runs_dir='runs', resume=True, ddir=None, workers=2, scores: list | None = None,
                       cross_device: bool = False) -> list[dict]:

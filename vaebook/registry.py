@@ -24,7 +24,7 @@ from .hierarchy import hvae
 
 # %% auto #0
 __all__ = ['RULES', 'OPTIONAL', 'NET', 'MODELS', 'SHAPE', 'RECIPE', 'DEFAULTS', 'SettingsError', 'check_like', 'check_settings',
-           'ModelSpec', 'net', 'run_config', 'run_name', 'make_model', 'make_batches', 'footprint']
+           'ModelSpec', 'net', 'run_config', 'run_name', 'make_model', 'make_batches', 'footprint', 'effort']
 
 # %% ../nbs/00f1_registry.ipynb #c005
 class SettingsError(ValueError):
@@ -172,4 +172,12 @@ def footprint(config: dict) -> int:
     # keeps every draw's activations for the backward pass (its chunks bound memory only in evaluation)
     rows = max(config['batch_size'] * (10 if MODELS[config['model']].data == 'labelled' else 1) * config.get('iw', 1), 2000)
     return 16 * params + 3 * 4 * rows * width
+
+def effort(config: dict) -> float:
+    """Rough multiply-adds of training the run `config`: iterations x rows through the networks per iteration x their
+    weights. It orders runs by cost (the pools start the longest first); it does not time them."""
+    with torch.device('meta'): m = make_model(config)
+    weights = sum(l.weight.numel() for l in m.modules() if isinstance(l, torch.nn.Linear))
+    rows = config['batch_size'] * (10 if MODELS[config['model']].data == 'labelled' else 1) * config.get('iw', 1)
+    return float(config['iter_max']) * rows * weights
 
