@@ -239,7 +239,7 @@ def chapter_box(ch: str, shows: str, data: str, results_dir='book/results', cave
         files = ', '.join(f'`{f}`' for f in dict.fromkeys(c['file'] for c in costs))
         cpu = (f"> **CPU time of record:** {train + scoring:,.1f} CPU-minutes, training {train:,.1f}"
                + (' (partly wall-clock)' if wall else '') + f" and scoring {scoring:,.1f}, summed from the records of the "
-               f"{len(runs)} runs in {files}, one thread each"
+               f"{len(runs)} run{'s' * (len(runs) != 1)} in {files}, one thread each"
                + (f" ({unknown} of them written before the records counted all of their cost: what they lack is not in the sum)" if unknown else '') + f"; {quick}.")
     else:
         note = (caveats or {}).get(commit) if minutes.get('reproduction') is not None else None
