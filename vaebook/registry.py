@@ -24,7 +24,8 @@ from .hierarchy import hvae
 
 # %% auto #0
 __all__ = ['RULES', 'OPTIONAL', 'NET', 'MODELS', 'SHAPE', 'RECIPE', 'DEFAULTS', 'SettingsError', 'check_like', 'check_settings',
-           'ModelSpec', 'net', 'run_config', 'run_name', 'make_model', 'make_batches', 'footprint', 'effort']
+           'ModelSpec', 'net', 'run_config', 'run_name', 'make_model', 'make_batches', 'rows_per_step', 'footprint',
+           'effort']
 
 # %% ../nbs/00f1_registry.ipynb #c005
 class SettingsError(ValueError):
@@ -163,6 +164,10 @@ def make_batches(config: dict, ddir=None):
     if data == 'labelled': return labelled_batches(bs, seed, ddir, config['labels'])
     return Batches(*load_digits(config['dataset'], 'train', ddir), batch_size=bs, seed=seed)
 
+def rows_per_step(config: dict) -> int:
+    "Rows a training step of `config` puts through the networks: images x draws of the bound (x labels for the semi-supervised bound)."
+    return config['batch_size'] * (10 if MODELS[config['model']].data == 'labelled' else 1) * config.get('iw', 1)
+
 def footprint(config: dict) -> int:
     "Rough bytes a run of `config` needs: 16 per parameter (weights, gradients, Adam's moments) plus activations."
     with torch.device('meta'): m = make_model(config)
@@ -170,7 +175,7 @@ def footprint(config: dict) -> int:
     width = sum(p.shape[0] for p in m.parameters() if p.dim() == 2) + 4 * config.get('k', 0)
     # rows of the widest activations: the semi-supervised bound runs each image once per label, and the iw-sample bound
     # keeps every draw's activations for the backward pass (its chunks bound memory only in evaluation)
-    rows = max(config['batch_size'] * (10 if MODELS[config['model']].data == 'labelled' else 1) * config.get('iw', 1), 2000)
+    rows = max(rows_per_step(config), 2000)
     return 16 * params + 3 * 4 * rows * width
 
 def effort(config: dict) -> float:
@@ -178,6 +183,5 @@ def effort(config: dict) -> float:
     weights. It orders runs by cost (the pools start the longest first); it does not time them."""
     with torch.device('meta'): m = make_model(config)
     weights = sum(l.weight.numel() for l in m.modules() if isinstance(l, torch.nn.Linear))
-    rows = config['batch_size'] * (10 if MODELS[config['model']].data == 'labelled' else 1) * config.get('iw', 1)
-    return float(config['iter_max']) * rows * weights
+    return float(config['iter_max']) * rows_per_step(config) * weights
 
