@@ -9,6 +9,7 @@ from pathlib import Path
 from dataclasses import dataclass
 from typing import Callable
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 from .networks import ACTIVATIONS
 from .colour import DATASETS, load_digits
 from .data import Batches, labelled_batches, mnist_batches
@@ -179,9 +180,13 @@ def footprint(config: dict) -> int:
     return 16 * params + 3 * 4 * rows * width
 
 def effort(config: dict) -> float:
-    """Rough multiply-adds of training the run `config`: iterations x rows through the networks per iteration x their
-    weights. It orders runs by cost (the pools start the longest first); it does not time them."""
+    """Rough multiply-adds of training the run `config`: iterations x (rows through the networks per iteration x their
+    weights + what its prior computes once per step). It orders runs by cost (the pools start the longest first); it
+    does not time them."""
     with torch.device('meta'): m = make_model(config)
     weights = sum(l.weight.numel() for l in m.modules() if isinstance(l, torch.nn.Linear))
-    return float(config['iter_max']) * rows_per_step(config) * weights
+    prior = getattr(m, 'prior', None)   # the SSVAE has none of its own; its networks carry its cost
+    with FlopCounterMode(display=False) as flops, torch.device('meta'):
+        if prior is not None: prior.params()   # the VampPrior encodes its k pseudo-inputs here, once per step
+    return float(config['iter_max']) * (rows_per_step(config) * weights + flops.get_total_flops() / 2)   # 2 flops a multiply-add
 
