@@ -205,6 +205,25 @@ def test_a_chapter_that_runs_is_prepared_for_the_site(tmp_path):
     assert not any('#| hide' in ''.join(c['source']) for c in nbformat.read(out, as_version=4).cells)   # the hidden test is gone
 
 
+def test_the_opening_box_counts_the_runs_of_this_execution(tmp_path):
+    "The chapter's box, drawn again at its end, shows in its one place the runs this execution recorded, not the record before it."
+    import nbformat
+    from vaebook.book import run_chapter
+    (tmp_path / 'nbs').mkdir(); (tmp_path / 'book' / 'results').mkdir(parents=True); (tmp_path / 'settings.ini').touch()
+    record = lambda train, score: json.dumps({'runs': {'0': {'run': 'r0', 'train_cpu_minutes': train, 'eval_cpu_minutes': score}}})
+    (tmp_path / 'book' / 'results' / 'demo.json').write_text(record(2.0, 1.0))   # the previous execution's: 3.0 minutes
+    cells = ["from vaebook.report import opening_box\nrefresh_box = opening_box('demo', 'a demo.', 'none.', results=('demo.json',))",
+             f"from pathlib import Path\nPath('book/results/demo.json').write_text({record(4.0, 1.5)!r})",   # the runs of this one
+             'refresh_box()']
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells],
+                                  metadata={'kernelspec': {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}})
+    nbformat.write(nb, tmp_path / 'nbs' / 'demo.ipynb')
+    assert run_chapter(tmp_path, 'demo', []) == 0
+    out = nbformat.read(tmp_path / 'book' / 'demo.ipynb', as_version=4)
+    boxes = [(i, o.data['text/markdown']) for i, c in enumerate(out.cells) for o in c.outputs if 'This chapter' in o.get('data', {}).get('text/markdown', '')]
+    assert [i for i, _ in boxes] == [0], boxes   # one box, where the chapter opens
+    assert '5.5 CPU-minutes, training 4.0 and scoring 1.5' in boxes[0][1], boxes
+
 def test_ctrl_c_leaves_the_book(monkeypatch, capsys):
     import vaebook.book as vb
     before = (ROOT / 'book' / '02_gmvae.ipynb').read_bytes()

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import json
 from pathlib import Path
+from typing import Callable
 import numpy as np
 from .registry import MODELS
 from .records import frame, select, stat, table
@@ -13,7 +14,7 @@ from .records import frame, select, stat, table
 # %% auto #0
 __all__ = ['REFERENCE', 'LITERATURE', 'RECIPES', 'LABELS_LITERATURE', 'FAMILIES', 'fmt', 'bound_name', 'glue', 'verdicts',
            'verdict', 'metrics_table', 'recipe_name', 'load_frame', 'best_recipes', 'headline_markdown', 'run_costs',
-           'total_cost', 'times_markdown', 'chapter_box']
+           'total_cost', 'times_markdown', 'chapter_box', 'opening_box']
 
 # %% ../nbs/00g_report.ipynb #c005
 REFERENCE = {
@@ -249,3 +250,9 @@ def chapter_box(ch: str, shows: str, data: str, results_dir='book/results', cave
                     f"> **Run it:** `papermill nbs/{ch}.ipynb out.ipynb` (its settings are the parameters below; `-p name value` "
                     f"changes one), or every chapter with `vaebook-book` (`--quick`: small budgets, in minutes).  \n"
                     f"> **Data:** {data}  \n" + cpu)
+
+def opening_box(*args, **kw) -> Callable[[], None]:
+    "Show `chapter_box(*args, **kw)`; the function returned draws it again in place, from the records as they are then."
+    from IPython.display import display
+    shown = display(chapter_box(*args, **kw), display_id=True)   # an id, so that a later update replaces this output
+    return lambda: shown.update(chapter_box(*args, **kw))
