@@ -113,7 +113,7 @@ def test_chapter_one_runs_on_your_data(digits, tmp_path, mnist_dir):
 
 
 def test_chapter_eight_runs_on_your_data(digits, tmp_path, mnist_dir):
-    "Chapter 8's recipes on the 8x8 digits at a tiny budget: scored on their test split alone, the weights figure drawn from 8x8 images."
+    "Chapter 8's recipes on the 8x8 digits at a tiny budget: scored on their test split alone."
     r = run([str(BIN / 'papermill'), str(ROOT / 'nbs' / '08_likelihood.ipynb'), str(tmp_path / 'out.ipynb'), '--cwd', str(ROOT),
              '-p', 'dataset', str(digits / 'digits.npz'), '-p', 'iter_max', '60', '-p', 'k', '5', '-p', 'niwae_5000', 'False',
              '-y', '{seeds: [0], train_iws: [1, 2], gmvae_iws: [1], vamp_iws: [1], iws: [1, 10], workers: 1}',
@@ -123,9 +123,6 @@ def test_chapter_eight_runs_on_your_data(digits, tmp_path, mnist_dir):
     res = json.loads((tmp_path / 'results' / 'likelihood.json').read_text())
     assert {(v['model'], v['iw']) for v in res['runs'].values()} == {('vae', 1), ('iwae', 2), ('gmvae', 1), ('vampprior', 1)}
     assert all('test/niwae_10' in v and not any(k.startswith('cs236/') for k in v) for v in res['runs'].values())
-    out = json.loads((tmp_path / 'out.ipynb').read_text())
-    html = ''.join(''.join(o.get('data', {}).get('text/html', '')) for c in out['cells'] for o in c.get('outputs', []))
-    assert 'data-figure="importance-weights"' in html and '"shape":[1,8,8]' in html
 
 
 def test_chapter_seven_runs_on_your_data(digits, tmp_path, mnist_dir):
