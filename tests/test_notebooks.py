@@ -58,7 +58,7 @@ def test_parameter_cells_parse_cleanly(chapter, caplog):
     first_code = next(j for j, c in enumerate(nb['cells']) if c['cell_type'] == 'code')
     assert i == first_code or chapter in ('03_iwae', '06_performance') or all(   # nothing runs before the parameters
         '#| default_exp' in ''.join(c['source']) or '#| export' in ''.join(c['source']) or c['cell_type'] == 'markdown'
-        or ''.join(c['source']).startswith('from vaebook.report import chapter_box')   # the opening box reads no parameter
+        or ''.join(c['source']).startswith('from vaebook.report import opening_box')   # the opening box reads no parameter
         for c in nb['cells'][:i]), chapter
 
 
