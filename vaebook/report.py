@@ -79,7 +79,8 @@ def metrics_table(df, reference: dict | None = None):
 
 
 # %% ../nbs/00g_report.ipynb #c014
-FAMILIES = {fam: tuple(m for m, spec in MODELS.items() if spec.family == fam) for fam in ('vae', 'gmvae')}   # headline row -> its models
+# headline row -> its models: every family the registry names, in its order (a model joins one with `family=`)
+FAMILIES = {fam: tuple(m for m, spec in MODELS.items() if spec.family == fam) for fam in dict.fromkeys(s.family for s in MODELS.values() if s.family)}
 
 def recipe_name(model: str, iw: int) -> str:
     "A chapter-8 recipe in a few words, e.g. 'VAE on the 5-sample bound'."
