@@ -183,7 +183,7 @@ def run_costs(results_dir, files=None) -> list[dict]:
         runs = json.loads(f.read_text()).get('runs') if f.exists() else None
         if not isinstance(runs, dict): continue   # a benchmark's file, not runs
         rows += [{'file': f.name, 'run': r.get('run'), 'train': _cost(r, 'train_cpu_minutes', 'train_minutes'),
-                  'eval': _cost(r, 'eval_cpu_minutes', None)} for r in runs.values()]
+                  'eval': _cost(r, 'eval_cpu_minutes', None), 'threads': r.get('threads')} for r in runs.values()]
     return rows
 
 def total_cost(rows: list[dict], part: str) -> tuple[float, bool]:
@@ -239,9 +239,12 @@ def chapter_box(ch: str, shows: str, data: str, results_dir='book/results', cave
         runs = {c['run'] or id(c): c for c in costs}   # a run two of its files hold is one run
         unknown = sum(not (c['train'] and c['eval']) for c in runs.values())
         files = ', '.join(f'`{f}`' for f in dict.fromkeys(c['file'] for c in costs))
+        th = sorted({t for c in runs.values() for t in c.get('threads') or ()})   # as the records say, not assumed
+        each = ('' if not th else ', one thread each' if th == [1] else f', {th[0]} threads each' if len(th) == 1
+                else f', {th[0]} to {th[-1]} threads by run')
         cpu = (f"> **CPU time of record:** {train + scoring:,.1f} CPU-minutes, training {train:,.1f}"
                + (' (partly wall-clock)' if wall else '') + f" and scoring {scoring:,.1f}, summed from the records of the "
-               f"{len(runs)} run{'s' * (len(runs) != 1)} in {files}, one thread each"
+               f"{len(runs)} run{'s' * (len(runs) != 1)} in {files}{each}"
                + (f" ({unknown} of them written before the records counted all of their cost: what they lack is not in the sum)" if unknown else '') + f"; {quick}.")
     else:
         note = (caveats or {}).get(commit) if minutes.get('reproduction') is not None else None
